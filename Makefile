@@ -1,0 +1,31 @@
+# `make demo` and `make test` each set up .venv on a fresh machine, then run.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+TORCH_PINS ?= torch==2.14.1 torchvision==0.29.1
+
+.PHONY: demo test install bench-deps lint clean
+
+$(STAMP): pyproject.toml Makefile
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q $(TORCH_PINS)
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	PATH="$(abspath $(VENV))/bin:$$PATH" bash examples/demo.sh
+
+test: $(STAMP)
+	$(PY) -m pytest -q
+
+bench-deps: $(STAMP)
+	$(PY) -m pip install -q -e '.[dev,bench]' $(TORCH_PINS)
+
+lint: $(STAMP)
+	$(PY) -m ruff check convlens tests benchmarks examples
+
+clean:
+	rm -rf $(VENV) demo-out .pytest_cache

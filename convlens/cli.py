@@ -1,0 +1,66 @@
+"""The ``convlens`` command line: thin commands that call the library and print.
+
+Each area registers its commands from ``convlens/_cli/<area>.py``; this module only
+builds the root app and turns library errors into one red line.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import typer
+
+from convlens._cli import data as _data_cli
+from convlens._cli import explain as _explain_cli
+from convlens._cli import models as _models_cli
+from convlens._cli import train as _train_cli
+from convlens._console import err_console
+from convlens.errors import ConvlensError
+
+app = typer.Typer(
+    name="convlens",
+    help="Train convolutional image classifiers and see what they learned (split, train, "
+    "transfer-learn, evaluate, explain), offline, on PyTorch.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    add_completion=False,
+)
+
+_state = {"debug": False}
+
+
+@app.callback()
+def _root(
+    debug: bool = typer.Option(False, "--debug", help="Show full tracebacks instead of one-line errors."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Log diagnostics to stderr."),
+) -> None:
+    _state["debug"] = debug
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, format="%(name)s: %(message)s")
+
+
+for _module in (_data_cli, _models_cli, _train_cli, _explain_cli):
+    _module.register(app)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the console script and ``python -m convlens``."""
+    args = sys.argv[1:] if argv is None else argv
+    _state["debug"] = "--debug" in args
+    try:
+        app(args=args, prog_name="convlens")
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except ConvlensError as exc:
+        if _state["debug"]:
+            raise
+        err_console.print(f"[bold red]error:[/bold red] {exc}", highlight=False, soft_wrap=True)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        err_console.print("[red]Interrupted.[/red]")
+        return 130
+    return 0
+
+if __name__ == "__main__":
+    sys.exit(main())
