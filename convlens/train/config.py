@@ -1,0 +1,150 @@
+"""The typed training configuration, in the book's terms, from CLI options or a YAML/JSON file."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from convlens.errors import ConfigError
+
+OPTIMIZERS = ("rmsprop", "adam", "sgd")
+PRECISIONS = ("auto", "bf16", "fp32")
+LOSSES = ("auto", "binary", "categorical")
+MODES = ("scratch", "features", "frozen", "finetune")
+
+# Options that may change between a run and its resumption without changing what is trained.
+RESUMABLE_CHANGES = frozenset({"epochs", "resume", "progress", "early_stopping_patience", "num_workers"})
+
+
+@dataclass
+class TrainConfig:
+    """Everything one training run needs; the defaults are the book's (seed 000).
+
+    Attributes:
+        data: a data spec for :func:`convlens.data.resolve_dataset` (built-in name or folder).
+        model: a model name from :mod:`convlens.models` (ignored when ``base`` is set).
+        out: the run folder (checkpoints, history, curves).
+        image_size: side of the square input in pixels.
+        batch_size: images per optimizer step (per process under DDP).
+        epochs: total number of epochs (a resumed run continues up to this number).
+        optimizer: ``rmsprop`` (book), ``adam`` or ``sgd``.
+        lr: learning rate (book: 1e-4 scratch, 2e-5 features, 1e-5 fine-tuning).
+        augment: an augmentation preset name (``book``) or ``None``.
+        dropout: dropout before the dense layer (0 turns it off; the book uses 0.5).
+        seed: seed of every random number generator (weights, shuffling, augmentation, dropout).
+        precision: ``auto`` (bf16 autocast where the hardware gains), ``bf16`` or ``fp32``.
+        loss: ``auto`` (from the data's label mode), ``binary`` or ``categorical``.
+        early_stopping_patience: stop after this many epochs without a better ``val_loss`` (0: off).
+        base: a pretrained base for transfer learning (e.g. ``efficientnet_lite0``, ``vgg16``).
+        mode: ``scratch``, ``features``, ``frozen`` or ``finetune``.
+        unfreeze_from: first layer trained again in ``finetune`` mode (``block5_conv1`` for VGG16).
+        init_from: a run folder whose weights start this run (a ``frozen`` run before fine-tuning).
+        pretrained: use the base's pretrained weights (offline; fails clearly when missing).
+        val_fraction: validation share for a flat class-folder root.
+        channels: 3 for colour, 1 for grey images.
+        resume: continue the run in ``out`` exactly where it stopped.
+        progress: draw progress bars.
+    """
+
+    data: str = ""
+    model: str = "small_convnet"
+    out: str = "runs/run"
+    image_size: int = 150
+    batch_size: int = 20
+    epochs: int = 30
+    optimizer: str = "rmsprop"
+    lr: float = 1e-4
+    augment: str | None = None
+    dropout: float = 0.0
+    seed: int = 0
+    precision: str = "auto"
+    loss: str = "auto"
+    early_stopping_patience: int = 0
+    base: str | None = None
+    mode: str = "scratch"
+    unfreeze_from: str | None = None
+    init_from: str | None = None
+    pretrained: bool = True
+    val_fraction: float | None = None
+    channels: int = 3
+    resume: bool = False
+    progress: bool = True
+    model_kwargs: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self) -> None:
+        """Raise :class:`ConfigError` when options contradict each other."""
+        _choice("optimizer", self.optimizer, OPTIMIZERS)
+        _choice("precision", self.precision, PRECISIONS)
+        _choice("loss", self.loss, LOSSES)
+        _choice("mode", self.mode, MODES)
+        if self.epochs < 1 or self.batch_size < 1 or self.image_size < 8:
+            raise ConfigError("--epochs and --batch-size must be >= 1 and --image-size >= 8")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ConfigError(f"--dropout {self.dropout} must be in [0, 1)")
+        if self.lr <= 0:
+            raise ConfigError(f"--lr {self.lr} must be positive")
+        if self.mode != "scratch" and not self.base:
+            raise ConfigError(f"--mode {self.mode} needs a pretrained base: add --base efficientnet_lite0")
+        if self.mode == "finetune" and not self.unfreeze_from:
+            raise ConfigError("--mode finetune needs --unfreeze-from LAYER (e.g. block5_conv1 for vgg16)")
+
+    @property
+    def model_name(self) -> str:
+        """The network actually built: the base in transfer modes, else ``model``."""
+        return self.base if self.base else self.model
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict of every option."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> TrainConfig:
+        """Build from a dict, refusing unknown keys with the list of known ones."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ConfigError(f"unknown training option(s) {unknown}; known options: {sorted(known)}")
+        return cls(**values)
+
+    @classmethod
+    def from_file(cls, path: str | Path, **overrides: Any) -> TrainConfig:
+        """Read a YAML or JSON file (never evaluated as code); ``overrides`` win."""
+        values = dict(read_config_file(path))
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls.from_dict(values)
+
+    def differences(self, other: TrainConfig) -> dict[str, tuple[Any, Any]]:
+        """Options that differ from ``other`` and would change what is trained."""
+        mine, theirs = self.to_dict(), other.to_dict()
+        return {k: (theirs[k], mine[k]) for k in mine if k not in RESUMABLE_CHANGES and mine[k] != theirs[k]}
+
+
+def read_config_file(path: str | Path) -> dict[str, Any]:
+    """Parse a YAML (``.yaml``/``.yml``) or JSON config file into a dict."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"config file {path} does not exist; give a YAML or JSON file of training options")
+    text = path.read_text(encoding="utf-8")
+    try:
+        if path.suffix.lower() in (".yaml", ".yml"):
+            import yaml
+
+            values = yaml.safe_load(text) or {}
+        else:
+            values = json.loads(text)
+    except Exception as exc:  # noqa: BLE001 - any parser error becomes one actionable message
+        raise ConfigError(f"cannot parse config file {path}: {exc}") from exc
+    if not isinstance(values, dict):
+        raise ConfigError(f"config file {path} must hold a mapping of option: value")
+    return {k.replace("-", "_"): v for k, v in values.items()}
+
+
+def _choice(name: str, value: str, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise ConfigError(f"--{name.replace('_', '-')} {value!r} is not one of: {', '.join(choices)}")

@@ -1,0 +1,71 @@
+"""Losses chosen from the label mode, predictions, and an epoch meter that sums over DDP ranks."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from convlens.train import distributed as dist_utils
+
+
+class LossFn:
+    """Binary cross-entropy on one logit, or categorical cross-entropy on ``C`` logits.
+
+    Args:
+        kind: ``binary`` (one sigmoid logit, labels 0/1) or ``categorical`` (softmax over classes).
+    """
+
+    def __init__(self, kind: str) -> None:
+        if kind not in ("binary", "categorical"):
+            raise ValueError(f"loss kind {kind!r}")
+        self.kind = kind
+
+    def __call__(self, logits: torch.Tensor, target: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
+        if self.kind == "binary":
+            return F.binary_cross_entropy_with_logits(logits.reshape(-1), target.float(), reduction=reduction)
+        return F.cross_entropy(logits, target, reduction=reduction)
+
+    def predict(self, logits: torch.Tensor) -> torch.Tensor:
+        """Predicted class indices."""
+        if self.kind == "binary":
+            return (logits.reshape(-1) > 0).long()
+        return logits.argmax(dim=1)
+
+    def probabilities(self, logits: torch.Tensor) -> torch.Tensor:
+        """Class probabilities ``(N, C)`` (two columns for a binary model)."""
+        if self.kind == "binary":
+            p1 = torch.sigmoid(logits.float().reshape(-1))
+            return torch.stack([1 - p1, p1], dim=1)
+        return torch.softmax(logits.float(), dim=1)
+
+
+def loss_kind(choice: str, label_mode: str) -> str:
+    """``auto`` follows the data's label mode (``binary`` for two classes)."""
+    return label_mode if choice == "auto" else choice
+
+
+def num_outputs(kind: str, num_classes: int) -> int:
+    """Logits the classifier needs: 1 for a binary loss, else one per class."""
+    return 1 if kind == "binary" else num_classes
+
+
+class EpochMeter:
+    """Sums loss and correct predictions over an epoch; the result is averaged over every rank's samples."""
+
+    def __init__(self, device: torch.device) -> None:
+        self.totals = torch.zeros(3, dtype=torch.float64, device=device)  # loss sum, correct, count
+
+    def update(self, loss: torch.Tensor, logits: torch.Tensor, target: torch.Tensor, loss_fn: LossFn) -> None:
+        """Add one batch (``loss`` is the batch mean)."""
+        n = target.shape[0]
+        correct = (loss_fn.predict(logits) == target).sum()
+        self.totals += torch.stack([loss.detach().double() * n, correct.double(), torch.tensor(float(n))]).to(
+            self.totals.device
+        )
+
+    def result(self) -> dict[str, float]:
+        """``{"loss": mean, "acc": fraction}`` over all ranks."""
+        totals = dist_utils.all_reduce_sum(self.totals.clone())
+        loss_sum, correct, count = totals.tolist()
+        count = max(count, 1.0)
+        return {"loss": loss_sum / count, "acc": correct / count}

@@ -1,0 +1,150 @@
+"""The training loop: a few named events; checkpoints, history, progress and early stopping are callbacks."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from typing import Any, Protocol
+
+import torch
+from torch import nn
+
+from convlens.train import distributed as dist_utils
+from convlens.train._device import Precision
+from convlens.train.events import EVENTS, Callback
+from convlens.train.metrics import EpochMeter, LossFn
+
+log = logging.getLogger(__name__)
+
+
+class Loader(Protocol):
+    """What the trainer needs from a batch loader (``convlens.data.BatchLoader`` fits)."""
+
+    def __iter__(self) -> Any: ...
+
+    def __len__(self) -> int: ...
+
+    def set_epoch(self, epoch: int) -> None: ...
+
+
+class Trainer:
+    """Runs epochs of ``model`` on ``train_loader``, validating on ``val_loader``, emitting named events.
+
+    Attributes the callbacks read: ``model`` (possibly DDP-wrapped), ``module`` (the bare model),
+    ``optimizer``, ``epoch`` (0-based), ``batch``, ``batch_index``, ``loss``, ``logs`` (this epoch's
+    metrics), ``history`` (one dict per finished epoch), ``should_stop``.
+    """
+
+    def __init__(
+        self,
+        model: nn.Module,
+        optimizer: torch.optim.Optimizer,
+        loss_fn: LossFn,
+        train_loader: Loader,
+        val_loader: Loader | None,
+        epochs: int,
+        precision: Precision,
+        callbacks: Sequence[Callback] = (),
+    ) -> None:
+        self.module = model
+        self.model = dist_utils.wrap_ddp(model, precision.device)
+        self.optimizer = optimizer
+        self.loss_fn = loss_fn
+        self.train_loader = train_loader
+        self.val_loader = val_loader
+        self.epochs = epochs
+        self.precision = precision
+        self.scaler = torch.amp.GradScaler(precision.device.type, enabled=precision.grad_scaling)
+        self.callbacks = sorted(callbacks, key=lambda cb: cb.order)
+        self.start_epoch = 0
+        self.epoch = 0
+        self.history: list[dict[str, float]] = []
+        self.logs: dict[str, float] = {}
+        self.batch: tuple[torch.Tensor, torch.Tensor] | None = None
+        self.batch_index = 0
+        self.loss: torch.Tensor | None = None
+        self.should_stop = False
+
+    def emit(self, event: str) -> None:
+        """Call ``event`` on every callback (rank-0-only callbacks are skipped on other ranks)."""
+        assert event in EVENTS, event
+        is_main = dist_utils.is_main_process()
+        for callback in self.callbacks:
+            if is_main or not callback.rank_zero_only:
+                getattr(callback, event)(self)
+
+    def fit(self) -> list[dict[str, float]]:
+        """Train from ``start_epoch`` up to ``epochs``; return the history."""
+        try:
+            self.emit("before_fit")
+            for epoch in range(self.start_epoch, self.epochs):
+                self.run_epoch(epoch)
+                if dist_utils.any_rank(self.should_stop, self.precision.device):
+                    break
+            self.emit("after_fit")
+        finally:
+            for callback in self.callbacks:
+                callback.close()
+        return self.history
+
+    def run_epoch(self, epoch: int) -> None:
+        """Train one epoch, validate, record the history and emit the epoch events."""
+        self.epoch = epoch
+        self.logs = {"epoch": epoch + 1}
+        self.emit("before_epoch")
+        self.logs.update(self.train_epoch())
+        if self.val_loader is not None:
+            self.logs.update({f"val_{k}": v for k, v in self.evaluate(self.val_loader).items()})
+        self.emit("after_validate")
+        self.history.append(dict(self.logs))
+        self.emit("after_epoch")
+
+    def train_epoch(self) -> dict[str, float]:
+        """One pass over the training loader; returns mean ``loss`` and ``acc`` over all ranks."""
+        self.model.train()
+        self.train_loader.set_epoch(self.epoch)
+        meter = EpochMeter(self.precision.device)
+        for self.batch_index, batch in enumerate(self.train_loader):
+            self.batch = self._to_device(batch)
+            self.emit("before_batch")
+            logits = self._step()
+            meter.update(self.loss, logits, self.batch[1], self.loss_fn)
+            self.emit("after_batch")
+        return meter.result()
+
+    def _step(self) -> torch.Tensor:
+        x, y = self.batch
+        self.optimizer.zero_grad(set_to_none=True)
+        with self.precision.autocast():
+            logits = self.model(x)
+            self.loss = self.loss_fn(logits.float(), y)
+        self.emit("after_loss")
+        self.scaler.scale(self.loss).backward()
+        self.scaler.step(self.optimizer)
+        self.scaler.update()
+        return logits.detach()
+
+    @torch.no_grad()
+    def evaluate(self, loader: Iterable[Any]) -> dict[str, float]:
+        """Mean ``loss`` and ``acc`` of the model on ``loader`` (eval mode, no gradients)."""
+        was_training = self.model.training
+        self.model.eval()
+        meter = EpochMeter(self.precision.device)
+        try:
+            for batch in loader:
+                x, y = self._to_device(batch)
+                with self.precision.autocast():
+                    logits = self.module(x)
+                meter.update(self.loss_fn(logits.float(), y), logits, y, self.loss_fn)
+        finally:
+            self.model.train(was_training)
+        return meter.result()
+
+    def _to_device(self, batch: tuple[torch.Tensor, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+        x, y = batch
+        device = self.precision.device
+        non_blocking = device.type == "cuda"
+        x = x.to(device, non_blocking=non_blocking)
+        if self.precision.channels_last and x.dim() == 4:
+            x = x.contiguous(memory_format=torch.channels_last)
+        return x, y.to(device, non_blocking=non_blocking)
