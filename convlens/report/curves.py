@@ -1,0 +1,53 @@
+"""Training curves: accuracy and loss per epoch, raw and smoothed (EMA factor 0.8, as in seed 004)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from convlens.report._figure import new_figure, save_figure
+
+
+def smooth_curve(points: Sequence[float], factor: float = 0.8) -> list[float]:
+    """Exponential moving average: ``s[i] = factor * s[i-1] + (1 - factor) * p[i]``, ``s[0] = p[0]``."""
+    smoothed: list[float] = []
+    for point in points:
+        smoothed.append(smoothed[-1] * factor + point * (1 - factor) if smoothed else point)
+    return smoothed
+
+
+def plot_curves(history: Sequence[dict[str, float]], path: str | Path, smooth: float | None = None) -> Path:
+    """Plot accuracy and loss (training dots, validation line) per epoch into one PNG.
+
+    Args:
+        history: one dict per epoch with ``loss``, ``acc`` and optionally ``val_loss``, ``val_acc``.
+        path: the PNG to write.
+        smooth: EMA factor (0.8 in the book) or ``None`` for the raw values.
+
+    Returns:
+        The path written.
+    """
+    fig, axes = new_figure(1, 2, size=(5.0, 3.8))
+    epochs = [row.get("epoch", i + 1) for i, row in enumerate(history)]
+    for ax, metric, title in ((axes[0][0], "acc", "accuracy"), (axes[0][1], "loss", "loss")):
+        for key, style, label in ((metric, "bo", "Training"), (f"val_{metric}", "b-", "Validation")):
+            values = [row[key] for row in history if key in row]
+            if values:
+                ax.plot(epochs[: len(values)], smooth_curve(values, smooth) if smooth else values, style, label=label)
+        ax.set_title(f"{'Smoothed t' if smooth else 'T'}raining and validation {title}")
+        ax.set_xlabel("epoch")
+        ax.legend()
+    return save_figure(fig, path)
+
+
+def plot_loss_comparison(curves: dict[str, Sequence[float]], path: str | Path, title: str = "Training loss") -> Path:
+    """Several named training-loss curves on one plot (e.g. plain vs residual nets)."""
+    fig, axes = new_figure(size=(6.5, 4.2))
+    ax = axes[0][0]
+    for name, values in curves.items():
+        ax.plot(range(1, len(values) + 1), values, marker="o", markersize=3, label=name)
+    ax.set_title(title)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("loss")
+    ax.legend()
+    return save_figure(fig, path)
