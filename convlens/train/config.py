@@ -16,7 +16,7 @@ LOSSES = ("auto", "binary", "categorical")
 MODES = ("scratch", "features", "frozen", "finetune")
 
 # Options that may change between a run and its resumption without changing what is trained.
-RESUMABLE_CHANGES = frozenset({"epochs", "resume", "progress", "early_stopping_patience", "num_workers"})
+RESUMABLE_CHANGES = frozenset({"epochs", "resume", "overwrite", "progress", "early_stopping_patience"})
 
 
 @dataclass
@@ -46,6 +46,7 @@ class TrainConfig:
         val_fraction: validation share for a flat class-folder root.
         channels: 3 for colour, 1 for grey images.
         resume: continue the run in ``out`` exactly where it stopped.
+        overwrite: replace an earlier run of the same model in ``out``.
         progress: draw progress bars.
     """
 
@@ -71,6 +72,7 @@ class TrainConfig:
     val_fraction: float | None = None
     channels: int = 3
     resume: bool = False
+    overwrite: bool = False
     progress: bool = True
     model_kwargs: dict[str, Any] = field(default_factory=dict)
 

@@ -96,7 +96,7 @@ class ShardedLoader:
     builds a loader over one rank's subset (``convlens.data.BatchLoader`` over a dataset view).
 
     Args:
-        dataset: an ``ArrayDataset``-like object with ``images``, ``labels``, ``classes``.
+        dataset: an ``ArrayDataset`` (anything with ``len`` and ``subset(indices)``).
         make_loader: ``(dataset_subset, epoch) -> loader``.
         shuffle: shuffle indices each epoch.
         seed: base seed shared by all ranks.
@@ -119,7 +119,7 @@ class ShardedLoader:
         return order[rank() :: world]
 
     def _build(self) -> Any:
-        return self.make_loader(subset(self.dataset, self.shard_indices()), self.epoch)
+        return self.make_loader(self.dataset.subset(self.shard_indices()), self.epoch)
 
     def set_epoch(self, epoch: int) -> None:
         """Reshard for ``epoch`` (every rank must call it with the same value)."""
@@ -134,8 +134,3 @@ class ShardedLoader:
     def __iter__(self) -> Iterator[Any]:
         return iter(self._loader)
 
-
-def subset(dataset: Any, indices: np.ndarray) -> Any:
-    """A dataset of the same type holding only ``indices`` (images are copied out of any memmap)."""
-    paths = None if dataset.paths is None else [dataset.paths[i] for i in indices]
-    return type(dataset)(np.asarray(dataset.images[indices]), dataset.labels[indices], dataset.classes, paths)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Protocol
 
 import torch
 from torch import nn
 
+from convlens.errors import DataError
 from convlens.train import distributed as dist_utils
 from convlens.train._device import Precision
 from convlens.train.events import EVENTS, Callback
@@ -91,6 +92,7 @@ class Trainer:
         """Train one epoch, validate, record the history and emit the epoch events."""
         self.epoch = epoch
         self.logs = {"epoch": epoch + 1}
+        self.model.train()
         self.emit("before_epoch")
         self.logs.update(self.train_epoch())
         if self.val_loader is not None:
@@ -101,10 +103,9 @@ class Trainer:
 
     def train_epoch(self) -> dict[str, float]:
         """One pass over the training loader; returns mean ``loss`` and ``acc`` over all ranks."""
-        self.model.train()
         self.train_loader.set_epoch(self.epoch)
         meter = EpochMeter(self.precision.device)
-        for self.batch_index, batch in enumerate(self.train_loader):
+        for self.batch_index, batch in enumerate(_guard_reads(self.train_loader, self.epoch)):
             self.batch = self._to_device(batch)
             self.emit("before_batch")
             logits = self._step()
@@ -148,3 +149,21 @@ class Trainer:
         if self.precision.channels_last and x.dim() == 4:
             x = x.contiguous(memory_format=torch.channels_last)
         return x, y.to(device, non_blocking=non_blocking)
+
+
+def _guard_reads(loader: Iterable[Any], epoch: int) -> Iterator[Any]:
+    """Turn an I/O failure inside the loader into a :class:`DataError` that says what to do."""
+    iterator = iter(loader)
+    index = 0
+    while True:
+        try:
+            batch = next(iterator)
+        except StopIteration:
+            return
+        except OSError as exc:
+            raise DataError(
+                f"reading batch {index + 1} of epoch {epoch + 1} failed ({exc}); the last finished epoch's "
+                f"checkpoint is kept: fix or remove the file, then run again with --resume"
+            ) from exc
+        yield batch
+        index += 1

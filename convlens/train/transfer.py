@@ -1,0 +1,143 @@
+"""Transfer learning: freeze a pretrained base, unfreeze from a named layer, and the book's dense head.
+
+Book terms (seed 000/004): *feature extraction* trains a dense 256 -> Dropout 0.5 -> head on the base's
+features; a *frozen* base trains end to end with augmentation; *fine-tuning* unfreezes the layers from
+``block5_conv1`` on with a lower learning rate.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from typing import Any
+
+import torch
+from torch import nn
+
+from convlens.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+# Above this many feature values the head pools globally instead of flattening (VGG16 at 150 px: 4x4x512 = 8192).
+FLATTEN_LIMIT = 8192
+_NORMS = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d, nn.SyncBatchNorm)
+
+
+def trainable_tensors(model: nn.Module) -> int:
+    """Number of weight tensors that training updates (Keras' ``len(model.trainable_weights)``)."""
+    return sum(1 for p in model.parameters() if p.requires_grad)
+
+
+def set_trainable(module: nn.Module, trainable: bool) -> None:
+    """Freeze (``False``) or unfreeze (``True``) every parameter of ``module``."""
+    for param in module.parameters():
+        param.requires_grad_(trainable)
+
+
+def find_layer(model: nn.Module, name: str) -> nn.Module:
+    """The sub-module called ``name``: a dotted path, or the last part of one (``block5_conv1``)."""
+    modules = dict(model.named_modules())
+    if name in modules:
+        return modules[name]
+    matches = [m for path, m in modules.items() if path.rsplit(".", 1)[-1] == name]
+    if len(matches) == 1:
+        return matches[0]
+    raise ConfigError(f"layer {name!r} not found; choose one of: {', '.join(layer_names(model))}")
+
+
+def layer_names(model: nn.Module) -> list[str]:
+    """The model's named layers in forward order (``model.layer_names()`` when it has one)."""
+    if hasattr(model, "layer_names"):
+        return list(model.layer_names())
+    return [name for name, _ in model.named_modules() if name]
+
+
+def unfreeze_from(model: nn.Module, layer_name: str) -> list[str]:
+    """Freeze everything, then unfreeze ``layer_name``, every later layer and the classifier.
+
+    Returns:
+        The names of the layers that train again.
+    """
+    names = layer_names(model)
+    if layer_name not in names:
+        raise ConfigError(f"--unfreeze-from {layer_name!r} is not a layer of this model; choose one of: {', '.join(names)}")
+    set_trainable(model, False)
+    unfrozen = names[names.index(layer_name) :]
+    for name in unfrozen:
+        set_trainable(find_layer(model, name), True)
+    set_trainable(classifier_of(model), True)
+    return unfrozen
+
+
+def classifier_of(model: nn.Module) -> nn.Module:
+    """The model's classifier (``get_classifier()`` of the model contract)."""
+    if hasattr(model, "get_classifier"):
+        return model.get_classifier()
+    raise ConfigError(f"{type(model).__name__} has no get_classifier(); it cannot be used as a transfer base")
+
+
+def freeze_base(model: nn.Module) -> tuple[int, int]:
+    """Freeze all but the classifier; return the trainable tensor counts before and after."""
+    before = trainable_tensors(model)
+    set_trainable(model, False)
+    set_trainable(classifier_of(model), True)
+    return before, trainable_tensors(model)
+
+
+def keep_frozen_norms_in_eval(model: nn.Module) -> None:
+    """Batch-norm layers whose weights are frozen keep their running statistics (as Keras does)."""
+    for module in model.modules():
+        if isinstance(module, _NORMS) and not any(p.requires_grad for p in module.parameters()):
+            module.eval()
+
+
+class DenseHead(nn.Module):
+    """The book's head on conv features: flatten (or global-average-pool) -> dense 256 ReLU -> Dropout -> logits.
+
+    Args:
+        feature_shape: ``(C, H, W)`` of the base's features.
+        num_outputs: 1 for a binary model, else the number of classes.
+        hidden: width of the dense layer (256 in the book).
+        dropout: dropout before the output layer (0.5 in the book).
+    """
+
+    def __init__(self, feature_shape: tuple[int, ...], num_outputs: int, hidden: int = 256, dropout: float = 0.5):
+        super().__init__()
+        channels = feature_shape[0]
+        self.flatten = math.prod(feature_shape) <= FLATTEN_LIMIT
+        width = math.prod(feature_shape) if self.flatten else channels
+        self.dense = nn.Linear(width, hidden)
+        self.dropout = nn.Dropout(dropout)
+        self.classifier = nn.Linear(hidden, num_outputs)
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        x = features.flatten(1) if self.flatten else features.float().mean(dim=(2, 3))
+        return self.classifier(self.dropout(torch.relu(self.dense(x.float()))))
+
+    def get_classifier(self) -> nn.Module:
+        return self.classifier
+
+
+class FeatureClassifier(nn.Module):
+    """A pretrained base followed by a :class:`DenseHead`: what a ``features`` run predicts with."""
+
+    def __init__(self, base: nn.Module, head: DenseHead) -> None:
+        super().__init__()
+        self.base = base
+        self.head = head
+        self.pretrained_cfg: dict[str, Any] = dict(getattr(base, "pretrained_cfg", {}))
+
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        return self.base.forward_features(x)
+
+    def forward_head(self, features: torch.Tensor) -> torch.Tensor:
+        return self.head(features)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.forward_head(self.forward_features(x))
+
+    def get_classifier(self) -> nn.Module:
+        return self.head.classifier
+
+    def layer_names(self) -> list[str]:
+        return layer_names(self.base)
