@@ -1,0 +1,106 @@
+"""Finding images on disk: flat pools (``cat.12.jpg``), class folders, split folders."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from convlens.data.images import SkippedFile, is_image_name
+from convlens.errors import DataError, NotAnImageFolder
+
+SPLIT_NAMES = ("train", "validation", "test")
+# Accepted spellings of the split folders; the first of each is what `convlens split` writes.
+SPLIT_ALIASES = {"train": ("train",), "validation": ("validation", "val", "valid"), "test": ("test",)}
+
+_TRAILING_NUMBER = re.compile(r"^(?P<cls>.*?)[._\- ]*\d+$")
+_DIGITS = re.compile(r"(\d+)")
+
+
+def natural_key(name: str) -> list[object]:
+    """Sort key that orders ``cat.2`` before ``cat.10``."""
+    return [int(part) if part.isdigit() else part.lower() for part in _DIGITS.split(name)]
+
+
+def class_of_pool_file(path: Path) -> str:
+    """Class of a pool file from its name: ``cat.12.jpg`` -> ``cat``, ``dog_3.png`` -> ``dog``."""
+    stem = path.stem
+    match = _TRAILING_NUMBER.match(stem)
+    if match and match.group("cls"):
+        return match.group("cls")
+    return re.split(r"[._\- ]", stem, maxsplit=1)[0]
+
+
+def list_images(folder: Path) -> tuple[list[Path], list[SkippedFile]]:
+    """Image files directly in ``folder`` in natural order, and the other files skipped."""
+    images, skipped = [], []
+    for entry in sorted(folder.iterdir(), key=lambda p: natural_key(p.name)):
+        if entry.is_dir() or entry.name.startswith("."):
+            continue
+        if is_image_name(entry):
+            images.append(entry)
+        else:
+            skipped.append(SkippedFile(str(entry), f"unsupported file type {entry.suffix or '(none)'!r}"))
+    return images, skipped
+
+
+def is_flat_pool(folder: Path) -> bool:
+    """A folder holding image files directly (and no class sub-folders with images)."""
+    return any(is_image_name(p) for p in folder.iterdir() if p.is_file())
+
+
+def scan_pool(folder: Path) -> tuple[dict[str, list[Path]], list[SkippedFile]]:
+    """Files of a flat pool grouped by class (from file names), classes sorted."""
+    images, skipped = list_images(folder)
+    by_class: dict[str, list[Path]] = {}
+    for path in images:
+        by_class.setdefault(class_of_pool_file(path), []).append(path)
+    return dict(sorted(by_class.items())), skipped
+
+
+def scan_class_folders(root: Path, require_images: bool = True) -> tuple[dict[str, list[Path]], list[SkippedFile]]:
+    """Files of ``root/<class>/<image>`` grouped by class, classes in sorted order.
+
+    Raises:
+        NotAnImageFolder: ``root`` has no class sub-folders, or a class folder has no image.
+    """
+    if not root.is_dir():
+        raise NotAnImageFolder(f"{root} is not a folder; expected {root}/<class>/<image>")
+    class_dirs = sorted((p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")), key=lambda p: p.name)
+    if not class_dirs:
+        raise NotAnImageFolder(f"{root} has no class sub-folders; expected {root}/<class>/<image>")
+    by_class, skipped = {}, []
+    for class_dir in class_dirs:
+        images, bad = list_images(class_dir)
+        skipped += bad
+        if not images and require_images:
+            raise NotAnImageFolder(
+                f"class folder {class_dir} holds no image; add images or remove the empty folder"
+            )
+        by_class[class_dir.name] = images
+    return by_class, skipped
+
+
+def find_split_dirs(root: Path) -> dict[str, Path]:
+    """``{"train": ..., "validation": ..., "test": ...}`` for the split folders present in ``root``."""
+    found = {}
+    for split, aliases in SPLIT_ALIASES.items():
+        for alias in aliases:
+            if (root / alias).is_dir():
+                found[split] = root / alias
+                break
+    return found
+
+
+def check_split_classes(train_classes: list[str], other: dict[str, list[str]]) -> None:
+    """Every class of validation/test must exist in train, so labels mean the same everywhere.
+
+    Raises:
+        DataError: a split has a class that train lacks.
+    """
+    for split, classes in other.items():
+        extra = sorted(set(classes) - set(train_classes))
+        if extra:
+            raise DataError(
+                f"{split} has class(es) {extra} that train lacks (train has {train_classes}); "
+                f"add train/{extra[0]}/ or remove {split}/{extra[0]}/"
+            )

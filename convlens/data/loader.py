@@ -1,0 +1,117 @@
+"""Batches of float tensors straight from uint8 arrays: no per-image Python work, no workers."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Sequence
+
+import numpy as np
+import torch
+
+from convlens.data.augment import Augmentation, augment_batch
+from convlens.data.dataset import ArrayDataset
+
+
+class BatchLoader:
+    """Iterate ``(x, y)``: ``x`` float32 ``(B, C, H, W)`` in 0–1 (then ``(x - mean) / std``), ``y`` int64.
+
+    Augmentation is applied to each whole batch on tensors (one warp call per batch).
+
+    Args:
+        dataset: the images and labels.
+        batch_size: images per batch.
+        shuffle: reshuffle every epoch (seeded by ``seed`` and the epoch).
+        seed: base seed of shuffling and augmentation.
+        augment: augmentation for the training split, or ``None``.
+        mean: per-channel mean subtracted after scaling to 0–1 (e.g. 0.5 for EfficientNet-Lite).
+        std: per-channel std divided by after subtracting the mean.
+        drop_last: leave out the last incomplete batch.
+        channels_last: return ``x`` in ``torch.channels_last`` memory format.
+        pin_memory: pin batches for fast copies to a GPU.
+        indices: use only these rows of ``dataset`` (e.g. one DDP rank's share).
+    """
+
+    def __init__(
+        self,
+        dataset: ArrayDataset,
+        batch_size: int = 20,
+        shuffle: bool = False,
+        seed: int = 0,
+        augment: Augmentation | None = None,
+        mean: float | Sequence[float] | None = None,
+        std: float | Sequence[float] | None = None,
+        drop_last: bool = False,
+        channels_last: bool = False,
+        pin_memory: bool = False,
+        indices: Sequence[int] | None = None,
+    ) -> None:
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, not {batch_size}")
+        self.dataset = dataset
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.seed = seed
+        self.augment = None if augment is None or augment.is_identity else augment
+        channels = dataset.image_shape[0]
+        self.mean = _per_channel(mean, channels)
+        self.std = _per_channel(std, channels)
+        self.drop_last = drop_last
+        self.channels_last = channels_last
+        self.pin_memory = pin_memory and torch.cuda.is_available()
+        self.indices = np.arange(len(dataset)) if indices is None else np.asarray(indices, dtype=np.int64)
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        """Reseed shuffling and augmentation for ``epoch`` (same order on every DDP rank)."""
+        self.epoch = int(epoch)
+
+    def __len__(self) -> int:
+        n = len(self.indices)
+        return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
+
+    def order(self) -> np.ndarray:
+        """The row order of the current epoch."""
+        if not self.shuffle:
+            return self.indices
+        rng = np.random.default_rng([self.seed, self.epoch])
+        return self.indices[rng.permutation(len(self.indices))]
+
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        order = self.order()
+        generator = torch.Generator().manual_seed(self.seed * 1_000_003 + self.epoch)
+        for b in range(len(self)):
+            rows = order[b * self.batch_size : (b + 1) * self.batch_size]
+            yield self._batch(rows, generator)
+
+    def _batch(self, rows: np.ndarray, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        images = _take(self.dataset.images, rows)
+        x = torch.from_numpy(images).permute(0, 3, 1, 2).float().div_(255.0)
+        if self.augment is not None:
+            x = augment_batch(x, self.augment, generator)
+        if self.mean is not None:
+            x = x.sub_(self.mean)
+        if self.std is not None:
+            x = x.div_(self.std)
+        x = x.contiguous(memory_format=torch.channels_last if self.channels_last else torch.contiguous_format)
+        y = torch.from_numpy(self.dataset.labels[rows])
+        if self.pin_memory:
+            x, y = x.pin_memory(), y.pin_memory()
+        return x, y
+
+
+def _take(images: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    # Contiguous runs (unshuffled epochs) are one slice of the memory map, not a gather.
+    if len(rows) and rows[-1] - rows[0] == len(rows) - 1 and np.all(np.diff(rows) == 1):
+        return np.ascontiguousarray(images[rows[0] : rows[-1] + 1])
+    return images[rows]
+
+
+def _per_channel(value: float | Sequence[float] | None, channels: int) -> torch.Tensor | None:
+    if value is None:
+        return None
+    t = torch.as_tensor(value, dtype=torch.float32).flatten()
+    if t.numel() == 1:
+        t = t.repeat(channels)
+    if t.numel() != channels:
+        raise ValueError(f"mean/std has {t.numel()} values but the images have {channels} channels")
+    return t.view(1, channels, 1, 1)
