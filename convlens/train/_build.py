@@ -1,0 +1,139 @@
+"""Building blocks of a run: seeding, the run folder, data, model, optimizer, loaders, callbacks."""
+
+from __future__ import annotations
+
+import logging
+import random
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from convlens.errors import DataError, TrainingError
+from convlens.train import distributed as dist_utils
+from convlens.train._device import Precision
+from convlens.train.callbacks import Checkpoint, EarlyStopping, History, NanGuard, ProgressBar
+from convlens.train.config import TrainConfig
+from convlens.train.events import Callback
+from convlens.train.resume import check_resume_config, read_run_config
+from convlens.train.state import STATE_JSON
+
+log = logging.getLogger(__name__)
+
+OPTIMIZERS: dict[str, Any] = {
+    "rmsprop": lambda params, lr: torch.optim.RMSprop(params, lr=lr, alpha=0.9, eps=1e-7),  # Keras' defaults
+    "adam": lambda params, lr: torch.optim.Adam(params, lr=lr, eps=1e-7),
+    "sgd": lambda params, lr: torch.optim.SGD(params, lr=lr, momentum=0.9),
+}
+
+
+def seed_everything(seed: int) -> None:
+    """Seed torch, numpy and Python so that a CPU run is repeatable."""
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+def prepare_run_dir(config: TrainConfig) -> Path:
+    """Check ``--out`` against ``--resume``/``--overwrite``; never replace another model's run."""
+    out = Path(config.out)
+    if config.resume:
+        if not (out / STATE_JSON).is_file():
+            raise TrainingError(f"--resume: {out} holds no unfinished run; drop --resume or give the run's --out")
+        check_resume_config(out, config)
+        return out
+    if (out / "config.json").is_file():
+        saved = read_run_config(out).get("train", {})
+        saved_name = saved.get("base") or saved.get("model")
+        if saved_name != config.model_name:
+            raise TrainingError(
+                f"--out {out} holds a run of model {saved_name!r}, not {config.model_name!r}; nothing was changed: "
+                f"choose another --out"
+            )
+        if not config.overwrite:
+            raise TrainingError(f"--out {out} already holds a run; add --resume to continue it, --overwrite to replace it")
+    return out
+
+
+def load_data(config: TrainConfig) -> Any:
+    """Resolve the data and check that it can be trained on (two classes or more, same classes per split)."""
+    from convlens.data import resolve_dataset
+
+    label_mode = "categorical" if config.loss == "categorical" else None
+    splits = resolve_dataset(
+        config.data,
+        image_size=(config.image_size, config.image_size),
+        channels=config.channels,
+        val_fraction=config.val_fraction,
+        label_mode=label_mode,
+        progress=config.progress and dist_utils.is_main_process(),
+    )
+    check_splits(splits)
+    return splits
+
+
+def check_splits(splits: Any) -> None:
+    """Raise :class:`DataError` for one class or for splits whose classes differ."""
+    if len(splits.classes) < 2:
+        raise DataError(
+            f"the data has {len(splits.classes)} class(es) {splits.classes}; a classifier needs at least two "
+            f"class folders (<root>/<class>/<image>)"
+        )
+    for name, dataset in splits.items():
+        if list(dataset.classes) != list(splits.classes):
+            raise DataError(
+                f"the {name} split has classes {dataset.classes} but train has {splits.classes}; "
+                f"give every split the same class folders"
+            )
+        if len(dataset) == 0:
+            raise DataError(f"the {name} split holds no images; add images or drop that split")
+
+
+def make_optimizer(config: TrainConfig, model: nn.Module) -> torch.optim.Optimizer:
+    """The optimizer over the trainable parameters only."""
+    params = [p for p in model.parameters() if p.requires_grad]
+    if not params:
+        raise TrainingError("the model has no trainable parameters; check --mode and --unfreeze-from")
+    return OPTIMIZERS[config.optimizer](params, config.lr)
+
+
+def make_loader(config: TrainConfig, dataset: Any, train: bool, norm: dict[str, Any], precision: Precision) -> Any:
+    """A ``BatchLoader`` (sharded across ranks under DDP for training)."""
+    from convlens.data import Augmentation, BatchLoader
+
+    augment = Augmentation.preset(config.augment) if (train and config.augment) else None
+
+    def build(subset: Any, epoch: int = 0) -> Any:
+        return BatchLoader(
+            subset,
+            batch_size=config.batch_size,
+            shuffle=train,
+            seed=config.seed + 1000 * dist_utils.rank(),
+            augment=augment,
+            mean=norm.get("mean"),
+            std=norm.get("std"),
+            channels_last=precision.channels_last,
+            pin_memory=precision.device.type == "cuda",
+        )
+
+    if train and dist_utils.is_distributed():
+        return dist_utils.ShardedLoader(dataset, build, shuffle=True, seed=config.seed)
+    return build(dataset)
+
+
+def make_callbacks(config: TrainConfig, run_dir: Path, writer: Any, run_config: dict[str, Any]) -> list[Callback]:
+    """NaN guard, history, checkpoints, optional early stopping and progress bars."""
+    callbacks: list[Callback] = [NanGuard(run_dir), History(run_dir), Checkpoint(run_dir, writer, run_config)]
+    if config.early_stopping_patience > 0:
+        callbacks.append(EarlyStopping(config.early_stopping_patience))
+    if config.progress:
+        callbacks.append(ProgressBar())
+    return callbacks
+
+
+def normalisation(model: nn.Module) -> dict[str, Any]:
+    """Mean/std the model's weights expect (``pretrained_cfg``), or none for 0-1 inputs."""
+    cfg = getattr(model, "pretrained_cfg", None) or {}
+    return {"mean": cfg.get("mean"), "std": cfg.get("std")}
