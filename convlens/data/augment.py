@@ -19,7 +19,6 @@ Parameter meanings (as in Keras):
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass, fields, replace
 
 import torch
@@ -60,7 +59,9 @@ class Augmentation:
         try:
             return PRESETS[name]
         except KeyError:
-            raise ConfigError(f"unknown augmentation preset {name!r}; choose one of: {', '.join(PRESETS)}") from None
+            raise ConfigError(
+                f"unknown augmentation preset {name!r}; choose one of: {', '.join(PRESETS)}"
+            ) from None
 
     @classmethod
     def parse(cls, text: str) -> Augmentation:
@@ -91,7 +92,9 @@ class Augmentation:
     @property
     def is_identity(self) -> bool:
         """True when no parameter changes an image."""
-        return self == replace(Augmentation(), fill_mode=self.fill_mode, cval=self.cval, interpolation=self.interpolation)
+        return self == replace(
+            Augmentation(), fill_mode=self.fill_mode, cval=self.cval, interpolation=self.interpolation
+        )
 
     def to_dict(self) -> dict:
         """Plain-data form (for configs and reports)."""
@@ -101,7 +104,13 @@ class Augmentation:
 PRESETS = {
     "none": Augmentation(),
     "book": Augmentation(
-        rotation=40, width_shift=0.2, height_shift=0.2, shear=0.2, zoom=0.2, horizontal_flip=True, fill_mode="nearest"
+        rotation=40,
+        width_shift=0.2,
+        height_shift=0.2,
+        shear=0.2,
+        zoom=0.2,
+        horizontal_flip=True,
+        fill_mode="nearest",
     ),
     "flip": Augmentation(horizontal_flip=True),
 }
@@ -127,7 +136,9 @@ def _convert(key: str, value, current):
         raise ConfigError(f"augmentation parameter {key}={value!r} is not a number") from None
 
 
-def sample_params(aug: Augmentation, n: int, generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
+def sample_params(
+    aug: Augmentation, n: int, generator: torch.Generator | None = None
+) -> dict[str, torch.Tensor]:
     """Draw the per-image parameters of ``n`` images, as Keras' ``get_random_transform`` does."""
 
     def uniform(lo: float, hi: float) -> torch.Tensor:
@@ -162,8 +173,13 @@ def pixel_matrices(params: dict[str, torch.Tensor], height: int, width: int) -> 
     oy, ox = height / 2 - 0.5, width / 2 - 0.5
     centre, back = _mat(n, [[1, 0, oy], [0, 1, ox]]), _mat(n, [[1, 0, -oy], [0, 1, -ox]])
     m = centre @ rot @ shift @ shr @ zoom @ back
-    flip = _mat(n, [[1 - 2 * params["flip_v"].double(), 0, (height - 1) * params["flip_v"].double()],
-                    [0, 1 - 2 * params["flip_h"].double(), (width - 1) * params["flip_h"].double()]])
+    flip = _mat(
+        n,
+        [
+            [1 - 2 * params["flip_v"].double(), 0, (height - 1) * params["flip_v"].double()],
+            [0, 1 - 2 * params["flip_h"].double(), (width - 1) * params["flip_h"].double()],
+        ],
+    )
     return m @ flip
 
 
@@ -203,7 +219,9 @@ def augment_batch(
     theta = grid_theta(pixel_matrices(params, h, w), h, w).to(device=x.device, dtype=torch.float32)
     grid = F.affine_grid(theta, [b, 1, h, w], align_corners=True)
     src = x if aug.fill_mode != "constant" or aug.cval == 0 else x - aug.cval
-    out = F.grid_sample(src.float(), grid, mode=aug.interpolation, padding_mode=_PADDING[aug.fill_mode], align_corners=True)
+    out = F.grid_sample(
+        src.float(), grid, mode=aug.interpolation, padding_mode=_PADDING[aug.fill_mode], align_corners=True
+    )
     out = out if aug.fill_mode != "constant" or aug.cval == 0 else out + aug.cval
     return out.to(x.dtype)
 
@@ -213,7 +231,11 @@ def describe(aug: Augmentation) -> str:
     if aug.is_identity:
         return "none"
     lo, hi = aug.zoom_bounds
-    bits = [f"rotation ±{aug.rotation:g}°", f"shift {aug.width_shift:g}/{aug.height_shift:g}",
-            f"shear ±{aug.shear:g}°", f"zoom {lo:g}-{hi:g}"]
+    bits = [
+        f"rotation ±{aug.rotation:g}°",
+        f"shift {aug.width_shift:g}/{aug.height_shift:g}",
+        f"shear ±{aug.shear:g}°",
+        f"zoom {lo:g}-{hi:g}",
+    ]
     bits += ["h-flip"] * aug.horizontal_flip + ["v-flip"] * aug.vertical_flip
     return ", ".join(bits) + f", fill {aug.fill_mode}"

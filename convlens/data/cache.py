@@ -35,7 +35,9 @@ def default_cache_root() -> Path:
 
 def default_workers() -> int:
     """Decoding threads: the CPUs this process may use (PIL releases the GIL while decoding)."""
-    return max(1, min(8, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1))
+    return max(
+        1, min(8, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+    )
 
 
 def file_key(path: str) -> Key | None:
@@ -47,7 +49,9 @@ def file_key(path: str) -> Key | None:
     return (st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size)
 
 
-def cache_folder(root: Path, paths: Sequence[str], size: tuple[int, int] | None, channels: int, interp: str) -> Path:
+def cache_folder(
+    root: Path, paths: Sequence[str], size: tuple[int, int] | None, channels: int, interp: str
+) -> Path:
     """The cache folder of one file list at one target size (stable across runs)."""
     digest = hashlib.sha256()
     digest.update(json.dumps([CACHE_VERSION, size, channels, interp]).encode())
@@ -65,7 +69,12 @@ def _decode_one(path: str, size, channels, interp) -> np.ndarray | SkippedFile:
 
 
 def decode_many(
-    paths: Sequence[str], size: tuple[int, int] | None, channels: int, interp: str, workers: int, progress: bool
+    paths: Sequence[str],
+    size: tuple[int, int] | None,
+    channels: int,
+    interp: str,
+    workers: int,
+    progress: bool,
 ) -> list[np.ndarray | SkippedFile]:
     """Decode ``paths`` with a thread pool; bad files come back as :class:`SkippedFile`."""
     if not paths:
@@ -113,7 +122,9 @@ def load_images(
     paths = [str(p) for p in paths]
     workers = workers or default_workers()
     if cache_dir is False:
-        return _assemble(paths, decode_many(paths, size, channels, interpolation, workers, progress), size, channels)
+        return _assemble(
+            paths, decode_many(paths, size, channels, interpolation, workers, progress), size, channels
+        )
     root = default_cache_root() if cache_dir in (None, True) else Path(cache_dir)  # type: ignore[arg-type]
     folder = cache_folder(root, paths, size, channels, interpolation)
     return _load_cached(folder, paths, size, channels, interpolation, workers, progress)
@@ -132,12 +143,16 @@ def _assemble(paths, results, size, channels):
 def _load_cached(folder: Path, paths, size, channels, interp, workers, progress):
     stored, old_images = _read_index(folder)
     keys = [file_key(p) for p in paths]
-    fresh = [i for i, (p, k) in enumerate(zip(paths, keys)) if p not in stored or tuple(stored[p][0] or ()) != k]
+    fresh = [
+        i for i, (p, k) in enumerate(zip(paths, keys)) if p not in stored or tuple(stored[p][0] or ()) != k
+    ]
     if old_images is not None and not fresh and len(stored) == len(paths):
         log.debug("cache hit: %s", folder)
         return _from_index(stored, old_images, paths)
     log.debug("decoding %d of %d files into %s", len(fresh), len(paths), folder)
-    decoded = dict(zip(fresh, decode_many([paths[i] for i in fresh], size, channels, interp, workers, progress)))
+    decoded = dict(
+        zip(fresh, decode_many([paths[i] for i in fresh], size, channels, interp, workers, progress))
+    )
     results = []
     for i, path in enumerate(paths):
         if i in decoded:
@@ -186,7 +201,9 @@ def _write_cache(folder: Path, paths, keys, results, size, channels) -> None:
     out.flush()
     del out
     os.replace(tmp, folder / "images.npy")
-    write_json_atomic(folder / "index.json", {"version": CACHE_VERSION, "rows": row, "entries": entries}, indent=0)
+    write_json_atomic(
+        folder / "index.json", {"version": CACHE_VERSION, "rows": row, "entries": entries}, indent=0
+    )
 
 
 def _log_skipped(skipped: list[SkippedFile]) -> None:

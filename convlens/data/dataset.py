@@ -77,7 +77,9 @@ def label_mode_for(classes: Sequence[str], label_mode: str | None = None) -> str
     if label_mode == "binary" and len(classes) != 2:
         from convlens.errors import ConfigError
 
-        raise ConfigError(f"label_mode 'binary' needs exactly 2 classes; found {len(classes)}: {list(classes)}")
+        raise ConfigError(
+            f"label_mode 'binary' needs exactly 2 classes; found {len(classes)}: {list(classes)}"
+        )
     return label_mode
 
 

@@ -57,7 +57,9 @@ def scan_pool(folder: Path) -> tuple[dict[str, list[Path]], list[SkippedFile]]:
     return dict(sorted(by_class.items())), skipped
 
 
-def scan_class_folders(root: Path, require_images: bool = True) -> tuple[dict[str, list[Path]], list[SkippedFile]]:
+def scan_class_folders(
+    root: Path, require_images: bool = True
+) -> tuple[dict[str, list[Path]], list[SkippedFile]]:
     """Files of ``root/<class>/<image>`` grouped by class, classes in sorted order.
 
     Raises:
@@ -65,7 +67,9 @@ def scan_class_folders(root: Path, require_images: bool = True) -> tuple[dict[st
     """
     if not root.is_dir():
         raise NotAnImageFolder(f"{root} is not a folder; expected {root}/<class>/<image>")
-    class_dirs = sorted((p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")), key=lambda p: p.name)
+    class_dirs = sorted(
+        (p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")), key=lambda p: p.name
+    )
     if not class_dirs:
         raise NotAnImageFolder(f"{root} has no class sub-folders; expected {root}/<class>/<image>")
     by_class, skipped = {}, []

@@ -17,7 +17,9 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 log = logging.getLogger(__name__)
 
-IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".ppm", ".pgm"})
+IMAGE_EXTENSIONS = frozenset(
+    {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".ppm", ".pgm"}
+)
 # Same order of magnitude as PIL's own guard (89.5 Mpx); an image above it is refused, not decoded.
 MAX_PIXELS = 89_478_485
 
@@ -119,7 +121,7 @@ def decode(
         im = to_mode(im, channels)
         if size is not None and im.size != (size[1], size[0]):
             im = im.resize((size[1], size[0]), _RESAMPLE[interpolation])
-        arr = np.asarray(im, dtype=np.uint8)
+        arr = np.array(im, dtype=np.uint8)
     except (OSError, ValueError) as exc:
         raise BadImage(path, f"truncated or corrupt image ({exc})") from None
     return arr[:, :, None] if arr.ndim == 2 else arr
@@ -141,6 +143,6 @@ def _open_for_size(path: Path, size: tuple[int, int] | None, max_pixels: int) ->
             return ImageOps.exif_transpose(im)
     except BadImage:
         raise
-    except Exception:  # noqa: BLE001 - the slow path below reports the precise reason
-        pass
+    except Exception as exc:  # noqa: BLE001 - the slow path below reports the precise reason
+        log.debug("fast JPEG path failed for %s (%s); retrying the plain way", path, exc)
     return open_image(path, max_pixels)

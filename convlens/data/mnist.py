@@ -64,7 +64,9 @@ def load_mnist(folder: str | Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     for split, (images_stem, labels_stem) in _FILES.items():
         images_path, labels_path = _find(folder, images_stem), _find(folder, labels_stem)
         if images_path is None or labels_path is None:
-            raise DataError(f"{folder} lacks {images_stem}[.gz] or {labels_stem}[.gz]; expected the MNIST IDX files")
+            raise DataError(
+                f"{folder} lacks {images_stem}[.gz] or {labels_stem}[.gz]; expected the MNIST IDX files"
+            )
         images, labels = read_idx(images_path), read_idx(labels_path)
         if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
             raise DataError(f"{images_path} and {labels_path} do not match: {images.shape} vs {labels.shape}")

@@ -11,7 +11,13 @@ import numpy as np
 from convlens.data.builtin import builtin_pool, builtins
 from convlens.data.cache import load_images
 from convlens.data.dataset import ArrayDataset, DataSplits, label_mode_for
-from convlens.data.folders import check_split_classes, find_split_dirs, is_flat_pool, scan_class_folders, scan_pool
+from convlens.data.folders import (
+    check_split_classes,
+    find_split_dirs,
+    is_flat_pool,
+    scan_class_folders,
+    scan_pool,
+)
 from convlens.data.mnist import is_mnist_folder, load_mnist
 from convlens.data.resize import resize_arrays
 from convlens.errors import ConfigError, DataError, NotAnImageFolder
@@ -54,10 +60,20 @@ def resolve_dataset(
     """
     if channels not in (1, 3):
         raise ConfigError(f"channels must be 1 or 3, not {channels}")
-    size = (image_size, image_size) if isinstance(image_size, int) else (tuple(image_size) if image_size else None)
+    size = (
+        (image_size, image_size)
+        if isinstance(image_size, int)
+        else (tuple(image_size) if image_size else None)
+    )
     name = str(spec)
     folder = builtin_pool(name) or Path(spec).expanduser()
-    options = dict(size=size, channels=channels, cache_dir=cache_dir, progress=progress, interp=interpolation)
+    options = {
+        "size": size,
+        "channels": channels,
+        "cache_dir": cache_dir,
+        "progress": progress,
+        "interp": interpolation,
+    }
     if name in builtins and builtin_pool(name) is None:
         splits = _arrays_builtin(name, size, channels, val_fraction, seed)
     elif not folder.exists():
@@ -81,7 +97,12 @@ def _load_class_files(by_class: dict[str, list[Path]], classes: list[str], optio
     paths = [str(p) for c in classes for p in by_class.get(c, [])]
     labels = np.array([i for i, c in enumerate(classes) for _ in by_class.get(c, [])], dtype=np.int64)
     images, kept, skipped = load_images(
-        paths, options["size"], options["channels"], options["interp"], options["cache_dir"], progress=options["progress"]
+        paths,
+        options["size"],
+        options["channels"],
+        options["interp"],
+        options["cache_dir"],
+        progress=options["progress"],
     )
     if options["size"] is None and len(images) == 0:
         raise DataError("no readable image found")
@@ -91,7 +112,9 @@ def _load_class_files(by_class: dict[str, list[Path]], classes: list[str], optio
 def _split_folders(root: Path, options: dict, val_fraction: float | None, seed: int) -> DataSplits:
     dirs = find_split_dirs(root)
     if "train" not in dirs:
-        raise NotAnImageFolder(f"{root} has {sorted(dirs)} but no train/ folder; expected {root}/train/<class>/<image>")
+        raise NotAnImageFolder(
+            f"{root} has {sorted(dirs)} but no train/ folder; expected {root}/train/<class>/<image>"
+        )
     scanned = {split: scan_class_folders(path) for split, path in dirs.items()}
     classes = list(scanned["train"][0])
     others = {split: list(by_class) for split, (by_class, _) in scanned.items() if split != "train"}
@@ -148,7 +171,7 @@ def stratified_holdout(labels: np.ndarray, fraction: float, seed: int) -> tuple[
     kept, held = [], []
     for label in np.unique(labels):
         rows = rng.permutation(np.flatnonzero(labels == label))
-        n_held = int(round(fraction * len(rows)))
+        n_held = round(fraction * len(rows))
         held.append(rows[:n_held])
         kept.append(rows[n_held:])
     return np.sort(np.concatenate(kept)), np.sort(np.concatenate(held))

@@ -13,13 +13,17 @@ builtins: Registry = Registry("built-in dataset")
 PETS_MINI_DIR = Path(__file__).resolve().parent / "pets_mini"
 
 
-@builtins.register("pets-mini", kind="pool", description="100 cats + 100 dogs from Kaggle Dogs vs. Cats, ≤160 px")
+@builtins.register(
+    "pets-mini", kind="pool", description="100 cats + 100 dogs from Kaggle Dogs vs. Cats, ≤160 px"
+)
 def pets_mini_path() -> Path:
     """Folder of the ``pets-mini`` pool (``cat.<n>.jpg`` / ``dog.<n>.jpg``), usable as a split SRC."""
     return PETS_MINI_DIR
 
 
-@builtins.register("digits", kind="arrays", description="scikit-learn's 1,797 real 8x8 digits, upscaled to 28x28")
+@builtins.register(
+    "digits", kind="arrays", description="scikit-learn's 1,797 real 8x8 digits, upscaled to 28x28"
+)
 def digits_arrays() -> tuple[np.ndarray, np.ndarray, list[str]]:
     """``(images (1797, 28, 28, 1) uint8, labels int64, classes "0".."9")``.
 

@@ -31,7 +31,9 @@ def make_pets_mini(raw: Path, out: Path = PETS_MINI_DIR) -> int:
             with Image.open(raw / name) as im:
                 small = ImageOps.exif_transpose(im).convert("RGB")
                 small.thumbnail((LONGEST_SIDE, LONGEST_SIDE), Image.Resampling.LANCZOS)
-                write_with_atomic(out / name, lambda p, img=small: img.save(p, "JPEG", quality=QUALITY, optimize=True))
+                write_with_atomic(
+                    out / name, lambda p, img=small: img.save(p, "JPEG", quality=QUALITY, optimize=True)
+                )
                 written += 1
     return written
 
@@ -42,7 +44,7 @@ def main() -> None:
     args = parser.parse_args()
     count = make_pets_mini(args.raw)
     total = sum(p.stat().st_size for p in PETS_MINI_DIR.glob("*.jpg"))
-    print(f"wrote {count} images, {total / 1e6:.2f} MB, into {PETS_MINI_DIR}")  # noqa: T201 - a script
+    print(f"wrote {count} images, {total / 1e6:.2f} MB, into {PETS_MINI_DIR}")
 
 
 if __name__ == "__main__":
