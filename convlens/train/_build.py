@@ -105,9 +105,9 @@ def make_loader(config: TrainConfig, dataset: Any, train: bool, norm: dict[str, 
 
     augment = Augmentation.preset(config.augment) if (train and config.augment) else None
 
-    def build(subset: Any, epoch: int = 0) -> Any:
+    def build(data: Any, indices: Any = None) -> Any:
         return BatchLoader(
-            subset,
+            data,
             batch_size=config.batch_size,
             shuffle=train,
             seed=config.seed + 1000 * dist_utils.rank(),
@@ -116,6 +116,7 @@ def make_loader(config: TrainConfig, dataset: Any, train: bool, norm: dict[str, 
             std=norm.get("std"),
             channels_last=precision.channels_last,
             pin_memory=precision.device.type == "cuda",
+            indices=indices,
         )
 
     if train and dist_utils.is_distributed():

@@ -92,12 +92,11 @@ class ShardedLoader:
     """A DistributedSampler-equivalent over a batch-loader factory.
 
     Each epoch the indices are shuffled with ``seed + epoch`` (the same on every rank), padded by wrapping
-    so that every rank gets the same number of samples, and split ``rank::world_size``. ``make_loader``
-    builds a loader over one rank's subset (``convlens.data.BatchLoader`` over a dataset view).
+    so that every rank gets the same number of samples, and split ``rank::world_size``.
 
     Args:
-        dataset: an ``ArrayDataset`` (anything with ``len`` and ``subset(indices)``).
-        make_loader: ``(dataset_subset, epoch) -> loader``.
+        dataset: an ``ArrayDataset`` (anything with ``len``).
+        make_loader: ``(dataset, indices) -> loader`` over this rank's rows (``BatchLoader(..., indices=...)``).
         shuffle: shuffle indices each epoch.
         seed: base seed shared by all ranks.
     """
@@ -119,7 +118,7 @@ class ShardedLoader:
         return order[rank() :: world]
 
     def _build(self) -> Any:
-        return self.make_loader(self.dataset.subset(self.shard_indices()), self.epoch)
+        return self.make_loader(self.dataset, self.shard_indices())
 
     def set_epoch(self, epoch: int) -> None:
         """Reshard for ``epoch`` (every rank must call it with the same value)."""
