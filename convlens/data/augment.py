@@ -1,13 +1,16 @@
 """Batched data augmentation with the meanings of Keras' ``ImageDataGenerator``.
 
 Each image of a batch gets its own random affine transform (rotation, shift, shear, zoom,
-horizontal flip); all of them are applied in one ``grid_sample`` call. The matrices follow
-``keras.preprocessing.image.apply_affine_transform``: output pixel ``(row, col)`` reads the
-input at ``C @ R @ T @ S @ Z @ C^-1 @ (row, col)`` about the image centre, then the flip.
+horizontal flip); all of them are applied in one ``grid_sample`` call (bilinear, as Keras'
+``order=1``). The matrices follow Keras 3's ``apply_affine_transform``: output pixel ``(x, y)``
+reads the input at ``C @ R @ T @ S @ Z @ C^-1 @ (x, y)`` about the image centre, then the flip.
 
 Parameter meanings (as in Keras):
     rotation: degrees; the angle is uniform in ``[-rotation, rotation]``.
-    width_shift / height_shift: fractions of the width / height (uniform in ``[-f, f]``).
+    width_shift / height_shift: fractions of the width / height (uniform in ``[-f, f]``); the
+        width shift moves columns, the height shift rows, as Keras documents them (Keras 3's code
+        applies the sampled height shift along x; for square images and equal ranges, as in the
+        book, the two agree in distribution).
     shear: shear angle in degrees, uniform in ``[-shear, shear]``. Keras >= 2.2 reads
         ``shear_range=0.2`` as 0.2 degrees; Keras 2.0/2.1 (the book's) read it as radians,
         about 11.5 degrees. ``Augmentation.preset("book")`` keeps today's Keras meaning.
@@ -139,7 +142,10 @@ def _convert(key: str, value, current):
 def sample_params(
     aug: Augmentation, n: int, generator: torch.Generator | None = None
 ) -> dict[str, torch.Tensor]:
-    """Draw the per-image parameters of ``n`` images, as Keras' ``get_random_transform`` does."""
+    """Draw the per-image parameters of ``n`` images, as Keras' ``get_random_transform`` does.
+
+    ``shift_x``/``shift_y`` are fractions of the width/height; ``zoom_x``/``zoom_y`` factors.
+    """
 
     def uniform(lo: float, hi: float) -> torch.Tensor:
         return torch.rand(n, generator=generator, dtype=torch.float64) * (hi - lo) + lo
@@ -147,40 +153,44 @@ def sample_params(
     zlo, zhi = aug.zoom_bounds
     return {
         "theta": uniform(-aug.rotation, aug.rotation),
-        "tx": uniform(-aug.height_shift, aug.height_shift),
-        "ty": uniform(-aug.width_shift, aug.width_shift),
+        "shift_y": uniform(-aug.height_shift, aug.height_shift),
+        "shift_x": uniform(-aug.width_shift, aug.width_shift),
         "shear": uniform(-aug.shear, aug.shear),
-        "zx": uniform(zlo, zhi),
-        "zy": uniform(zlo, zhi),
+        "zoom_x": uniform(zlo, zhi),
+        "zoom_y": uniform(zlo, zhi),
         "flip_h": torch.rand(n, generator=generator) < (0.5 if aug.horizontal_flip else 0.0),
         "flip_v": torch.rand(n, generator=generator) < (0.5 if aug.vertical_flip else 0.0),
     }
 
 
-def pixel_matrices(params: dict[str, torch.Tensor], height: int, width: int) -> torch.Tensor:
-    """``(n, 3, 3)`` matrices mapping output ``(row, col, 1)`` to input ``(row, col, 1)`` in pixels.
+def identity_params(n: int, **values: float | bool) -> dict[str, torch.Tensor]:
+    """Parameters of ``n`` images that change nothing, except the ``values`` given."""
+    params = {"theta": 0.0, "shift_x": 0.0, "shift_y": 0.0, "shear": 0.0, "zoom_x": 1.0, "zoom_y": 1.0}
+    params.update({k: v for k, v in values.items() if not k.startswith("flip")})
+    out = {k: torch.full((n,), float(v), dtype=torch.float64) for k, v in params.items()}
+    for flip in ("flip_h", "flip_v"):
+        out[flip] = torch.full((n,), bool(values.get(flip, False)))
+    return out
 
-    ``tx``/``ty`` are fractions of the height/width here (Keras multiplies them by the size).
+
+def pixel_matrices(params: dict[str, torch.Tensor], height: int, width: int) -> torch.Tensor:
+    """``(n, 3, 3)`` matrices mapping output ``(x, y, 1)`` pixel centres to input ``(x, y, 1)``.
+
+    ``x`` is the column and ``y`` the row. As in Keras: ``rotation @ shift @ shear @ zoom``
+    about the image centre, then the flips.
     """
     n = params["theta"].shape[0]
     theta, shear = torch.deg2rad(params["theta"]), torch.deg2rad(params["shear"])
-    m = torch.zeros(n, 3, 3, dtype=torch.float64)
     cos, sin = torch.cos(theta), torch.sin(theta)
     rot = _mat(n, [[cos, -sin, 0], [sin, cos, 0]])
-    shift = _mat(n, [[1, 0, params["tx"] * height], [0, 1, params["ty"] * width]])
+    shift = _mat(n, [[1, 0, params["shift_x"] * width], [0, 1, params["shift_y"] * height]])
     shr = _mat(n, [[1, -torch.sin(shear), 0], [0, torch.cos(shear), 0]])
-    zoom = _mat(n, [[params["zx"], 0, 0], [0, params["zy"], 0]])
-    oy, ox = height / 2 - 0.5, width / 2 - 0.5
-    centre, back = _mat(n, [[1, 0, oy], [0, 1, ox]]), _mat(n, [[1, 0, -oy], [0, 1, -ox]])
-    m = centre @ rot @ shift @ shr @ zoom @ back
-    flip = _mat(
-        n,
-        [
-            [1 - 2 * params["flip_v"].double(), 0, (height - 1) * params["flip_v"].double()],
-            [0, 1 - 2 * params["flip_h"].double(), (width - 1) * params["flip_h"].double()],
-        ],
-    )
-    return m @ flip
+    zoom = _mat(n, [[params["zoom_x"], 0, 0], [0, params["zoom_y"], 0]])
+    cx, cy = (width - 1) / 2, (height - 1) / 2
+    centre, back = _mat(n, [[1, 0, cx], [0, 1, cy]]), _mat(n, [[1, 0, -cx], [0, 1, -cy]])
+    fh, fv = params["flip_h"].double(), params["flip_v"].double()
+    flip = _mat(n, [[1 - 2 * fh, 0, (width - 1) * fh], [0, 1 - 2 * fv, (height - 1) * fv]])
+    return centre @ rot @ shift @ shr @ zoom @ back @ flip
 
 
 def _mat(n: int, rows) -> torch.Tensor:
@@ -193,12 +203,10 @@ def _mat(n: int, rows) -> torch.Tensor:
 
 
 def grid_theta(pixel: torch.Tensor, height: int, width: int) -> torch.Tensor:
-    """Convert pixel ``(row, col)`` matrices to ``affine_grid`` thetas (normalised ``(x, y)``, align_corners)."""
-    # p = S @ (col, row): pixel -> normalised; swap puts columns first as grid_sample wants.
+    """Pixel ``(x, y)`` matrices as ``affine_grid`` thetas (normalised coordinates, ``align_corners``)."""
     sx, sy = 2.0 / max(width - 1, 1), 2.0 / max(height - 1, 1)
-    to_norm = torch.tensor([[0, sx, -1.0], [sy, 0, -1.0], [0, 0, 1.0]], dtype=torch.float64)
-    from_norm = torch.linalg.inv(to_norm)
-    return (to_norm @ pixel @ from_norm)[:, :2, :]
+    to_norm = torch.tensor([[sx, 0, -1.0], [0, sy, -1.0], [0, 0, 1.0]], dtype=torch.float64)
+    return (to_norm @ pixel @ torch.linalg.inv(to_norm))[:, :2, :]
 
 
 def augment_batch(
