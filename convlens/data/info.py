@@ -50,9 +50,9 @@ class DatasetInfo:
 def _probe(path: Path) -> tuple[Path, tuple[int, int], str, str | None] | SkippedFile:
     """Fully decode ``path`` (at reduced JPEG scale) to find truncation; returns size, mode, oddity."""
     try:
+        im = open_image(path)
         with Image.open(path) as raw:
             size, mode, fmt = raw.size, raw.mode, raw.format
-        im = open_image(path)
     except BadImage as exc:
         return SkippedFile(str(path), exc.reason)
     except OSError as exc:

@@ -42,7 +42,9 @@ def _scipy_oracle(img: np.ndarray, theta=0.0, shift_x=0.0, shift_y=0.0, shear=0.
     m = c @ rot @ shift @ shr @ zoom @ np.linalg.inv(c)
     perm = np.array([[0, 1, 0], [1, 0, 0], [0, 0, 1]])  # (x, y) -> (row, col) for scipy
     m = perm @ m @ perm
-    return np.stack([ndimage.affine_transform(ch, m[:2, :2], m[:2, 2], order=1, mode="nearest") for ch in img])
+    return np.stack(
+        [ndimage.affine_transform(ch, m[:2, :2], m[:2, 2], order=1, mode="nearest") for ch in img]
+    )
 
 
 @pytest.mark.parametrize("params", CASES)
@@ -54,7 +56,9 @@ def test_matches_keras_recipe_with_scipy(params):
 @pytest.mark.parametrize("params", CASES)
 def test_matches_keras_apply_affine_transform(params, monkeypatch):
     monkeypatch.setenv("KERAS_BACKEND", "torch")
-    legacy = pytest.importorskip("keras.src.legacy.preprocessing.image", reason="keras (bench extra) not installed")
+    legacy = pytest.importorskip(
+        "keras.src.legacy.preprocessing.image", reason="keras (bench extra) not installed"
+    )
     img = _image()
     n = img.shape[1]
     kwargs = {
@@ -65,7 +69,9 @@ def test_matches_keras_apply_affine_transform(params, monkeypatch):
         "zx": params.get("zoom_x", 1.0),
         "zy": params.get("zoom_y", 1.0),
     }
-    theirs = legacy.apply_affine_transform(img, channel_axis=0, row_axis=1, col_axis=2, fill_mode="nearest", **kwargs)
+    theirs = legacy.apply_affine_transform(
+        img, channel_axis=0, row_axis=1, col_axis=2, fill_mode="nearest", **kwargs
+    )
     assert np.abs(_ours(img, **params) - theirs).max() < 1e-4
 
 

@@ -1,0 +1,208 @@
+"""A generated corpus of bad inputs: each gives a clear error or a reported skip, and no user file changes."""
+
+from __future__ import annotations
+
+import io
+import logging
+import struct
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from convlens.cli import main
+from convlens.data import resolve_dataset
+from convlens.data.images import BadImage, decode
+from convlens.data.info import dataset_info
+from convlens.data.mnist import read_idx
+from convlens.data.split import split_pool
+from convlens.errors import ConvlensError, DataError, NotAnImageFolder, SplitError
+
+
+def _png_bomb(path: Path, side: int = 100_000) -> None:
+    """A valid PNG header that claims side x side pixels, with a tiny body (never decoded)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    ihdr = struct.pack(">IIBBBBB", side, side, 1, 0, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 64)))
+
+
+def _jpeg_bytes(make_image, tmp_path: Path, **kw) -> bytes:
+    return make_image(tmp_path / "src.jpg", size=(64, 48), **kw).read_bytes()
+
+
+# name -> (file name in class "a", bytes or a writer, expected reason fragment)
+def _bad_files(make_image, tmp_path: Path) -> dict[str, tuple[str, bytes, str]]:
+    jpeg = _jpeg_bytes(make_image, tmp_path)
+    png = io.BytesIO()
+    Image.new("RGB", (40, 30), "red").save(png, "PNG")
+    bomb = tmp_path / "bomb.png"
+    _png_bomb(bomb)
+    return {
+        "zero-byte": ("zero.jpg", b"", "empty file"),
+        "truncated jpeg": ("trunc.jpg", jpeg[: len(jpeg) // 2], "truncated"),
+        "truncated png": ("trunc.png", png.getvalue()[:60], "truncated"),
+        "text named .jpg": ("notes.jpg", b"hello, I am not a picture\n" * 20, "not an image"),
+        "svg named .png": ("vector.png", b'<svg xmlns="http://www.w3.org/2000/svg"/>', "not an image"),
+        "unsupported extension": ("photo.heic", b"\0\0\0\x18ftypheic", "unsupported file type"),
+        "non-image file": ("readme.txt", b"labels", "unsupported file type"),
+        "decompression bomb": ("bomb.png", bomb.read_bytes(), "decompression bomb"),
+        "garbage after jpeg magic": ("junk.jpeg", b"\xff\xd8\xff\xe0" + bytes(200), "not an image"),
+    }
+
+
+@pytest.fixture
+def corpus(tmp_path, make_image):
+    root = tmp_path / "corpus"
+    for i in range(3):
+        make_image(root / "a" / f"good{i}.jpg")
+        make_image(root / "b" / f"good{i}.jpg", color=(10, 200, 10))
+    cases = _bad_files(make_image, tmp_path)
+    for name, content, _ in cases.values():
+        (root / "a" / name).write_bytes(content)
+    return root, cases
+
+
+def test_bad_files_are_skipped_and_reported_by_loader(corpus, tree_snapshot, caplog):
+    root, cases = corpus
+    before = tree_snapshot(root)
+    with caplog.at_level(logging.WARNING):
+        splits = resolve_dataset(root, image_size=(16, 16), val_fraction=0.34, progress=False)
+    reasons = {Path(s.path).name: s.reason for s in splits.skipped}
+    for label, (name, _, fragment) in cases.items():
+        assert fragment in reasons.get(name, ""), f"{label}: {reasons.get(name)}"
+    assert len(splits.train) + len(splits.validation) == 6
+    assert "skipped" in caplog.text
+    assert tree_snapshot(root) == before
+
+
+def test_bad_files_are_listed_by_info_and_cli_exits_nonzero(corpus, tree_snapshot, capsys):
+    root, cases = corpus
+    before = tree_snapshot(root)
+    info = dataset_info(root)
+    listed = {Path(s.path).name for s in info.unreadable + info.suspicious}
+    assert {name for name, _, _ in cases.values()} <= listed
+    assert info.splits["all"]["a"].count == 3
+    assert main(["data", "info", str(root)]) == 1
+    assert "unreadable" in capsys.readouterr().err
+    assert tree_snapshot(root) == before
+
+
+def test_bad_files_are_skipped_by_split_copy(corpus, tmp_path, tree_snapshot):
+    root, _ = corpus
+    before = tree_snapshot(root)
+    result = split_pool(root, tmp_path / "out", counts=(1, 1, 1))
+    assert {Path(s.path).suffix for s in result.plan.skipped} == {".heic", ".txt"}
+    assert tree_snapshot(root) == before
+
+
+def test_decode_raises_typed_reason_for_each_bad_file(corpus):
+    root, cases = corpus
+    for label, (name, _, fragment) in cases.items():
+        if fragment == "unsupported file type":
+            continue
+        with pytest.raises(BadImage, match=fragment):
+            decode(root / "a" / name, (8, 8))
+
+
+def test_unreadable_permissions_are_reported(tmp_path, make_image, monkeypatch):
+    path = make_image(tmp_path / "x" / "a" / "locked.jpg")
+    path.chmod(0)
+    import convlens.data.images as images
+
+    real_open = images.Image.open
+
+    def denied(fp, *a, **k):  # root ignores chmod 000: simulate what a normal user sees
+        if Path(fp).name == "locked.jpg":
+            raise PermissionError(13, "Permission denied")
+        return real_open(fp, *a, **k)
+
+    monkeypatch.setattr(images.Image, "open", denied)
+    with pytest.raises(BadImage, match="permission denied"):
+        decode(path, (8, 8))
+    path.chmod(0o644)
+
+
+def test_empty_class_folder_is_a_clear_error(tmp_path, make_image):
+    make_image(tmp_path / "d" / "a" / "x.png")
+    (tmp_path / "d" / "b").mkdir()
+    with pytest.raises(NotAnImageFolder, match="holds no image"):
+        resolve_dataset(tmp_path / "d", image_size=8, progress=False)
+    with pytest.raises(SplitError, match="empty"):
+        split_pool(tmp_path / "d", tmp_path / "out", counts=(1, 0, 0))
+
+
+def test_class_in_validation_but_not_train_is_an_error(split_folder, make_image):
+    make_image(split_folder / "validation" / "c" / "c0.png")
+    with pytest.raises(DataError, match="train lacks"):
+        resolve_dataset(split_folder, image_size=8, progress=False)
+
+
+def test_class_in_train_but_not_validation_is_reported(split_folder, caplog):
+    import shutil
+
+    shutil.rmtree(split_folder / "validation" / "b")
+    with caplog.at_level(logging.WARNING):
+        splits = resolve_dataset(split_folder, image_size=8, progress=False)
+    assert "no folder for class 'b'" in caplog.text
+    assert splits.validation.class_counts() == {"a": 2, "b": 0}
+
+
+def test_folder_without_classes_or_missing_is_an_error(tmp_path):
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(NotAnImageFolder, match="no class sub-folders"):
+        resolve_dataset(tmp_path / "empty", progress=False)
+    with pytest.raises(NotAnImageFolder, match="neither a folder nor a built-in"):
+        resolve_dataset(tmp_path / "missing", progress=False)
+    with pytest.raises(SplitError, match="not a folder"):
+        split_pool(tmp_path / "missing", tmp_path / "out", counts=(1, 1, 1))
+
+
+def test_dst_inside_src_and_src_inside_dst_are_refused(pets_pool, tmp_path, tree_snapshot):
+    before = tree_snapshot(pets_pool)
+    for dst in (pets_pool / "splits", pets_pool, tmp_path):
+        with pytest.raises(SplitError, match="inside"):
+            split_pool(pets_pool, dst, counts=(1, 1, 1))
+    assert tree_snapshot(pets_pool) == before
+
+
+def test_asking_too_many_names_class_and_counts(pets_pool, tmp_path):
+    with pytest.raises(SplitError, match=r"class 'cat' has 100 images but 90 \+ 10 \+ 10 = 110"):
+        split_pool(pets_pool, tmp_path / "out", counts=(90, 10, 10))
+    assert not (tmp_path / "out").exists()
+
+
+def test_bad_idx_files_are_clear_errors(tmp_path):
+    (tmp_path / "bad-magic").write_bytes(b"\x12\x34\x56\x78" + bytes(20))
+    header = b"\0\0\x08\x03" + struct.pack(">III", 10, 28, 28)
+    (tmp_path / "short").write_bytes(header + bytes(100))
+    with pytest.raises(DataError, match="bad magic"):
+        read_idx(tmp_path / "bad-magic")
+    with pytest.raises(DataError, match="truncated"):
+        read_idx(tmp_path / "short")
+
+
+def test_odd_but_valid_images_load(tmp_path, make_image):
+    root = tmp_path / "odd"
+    make_image(root / "a" / "cmyk.jpg", mode="CMYK")
+    make_image(root / "a" / "grey.jpg", mode="L")
+    make_image(root / "a" / "palette.png", mode="P")
+    Image.fromarray(np.full((16, 20), 40000, dtype=np.uint16)).save(root / "a" / "deep.png")
+    (root / "b").mkdir()
+    Image.new("RGBA", (20, 16), (0, 0, 0, 0)).save(root / "b" / "clear.png")
+    splits = resolve_dataset(root, image_size=(8, 8), progress=False)
+    assert len(splits.train) == 5 and not splits.skipped
+    by_name = {Path(p).name: img for p, img in zip(splits.train.paths, splits.train.images)}
+    assert by_name["deep.png"].min() == 40000 >> 8  # 16-bit scaled to 8, not clipped to 255
+    assert (by_name["clear.png"] == 255).all()  # transparent shows as white
+
+
+def test_cli_turns_errors_into_one_line(pets_pool, tmp_path, capsys):
+    assert main(["split", str(pets_pool), str(pets_pool / "x"), "--train", "1"]) == 1
+    err = capsys.readouterr().err
+    assert "error:" in err and "Traceback" not in err
+    assert isinstance(SplitError("x"), ConvlensError)
