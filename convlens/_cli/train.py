@@ -13,6 +13,7 @@ _MODES = "scratch | features | frozen | finetune"
 
 
 def train_command(
+    ctx: typer.Context,
     data: str = typer.Argument(..., help="Data: a built-in name (pets-mini, digits), a split folder, or a class-folder root."),
     model: str = typer.Option("small_convnet", "--model", "-m", help="Model name (see `convlens models list`)."),
     out: Path = typer.Option(Path("runs/run"), "--out", "-o", help="Run folder for checkpoints, history and curves."),
@@ -48,15 +49,14 @@ def train_command(
         init_from=str(init_from) if init_from else None, val_fraction=val_fraction, channels=channels,
         resume=resume, overwrite=overwrite, progress=not no_progress,
     )
-    config = TrainConfig.from_file(config_file, **_explicit(options)) if config_file else TrainConfig(**options)
+    config = TrainConfig.from_file(config_file, **_explicit(ctx, options)) if config_file else TrainConfig(**options)
     run = train(config)
     last = "  ".join(f"{k} {v:.4f}" for k, v in run.last.items() if k != "epoch")
     console.print(f"{run.out}: {len(run.history)} epochs  {last}", highlight=False)
 
 
-def _explicit(options: dict) -> dict:
-    """Options given on the command line (those that differ from the defaults) override the config file."""
-    ctx = typer.get_current_context()
+def _explicit(ctx: typer.Context, options: dict) -> dict:
+    """Options given on the command line (not left at their defaults) override the config file."""
     given = {name for name, value in ctx.params.items() if ctx.get_parameter_source(name).name != "DEFAULT"}
     renamed = {"early_stopping": "early_stopping_patience", "no_progress": "progress"}
     given = {renamed.get(name, name) for name in given}

@@ -1,0 +1,106 @@
+"""train(config) end to end on tiny image folders: files written, resume, evaluate, bad input."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from convlens.errors import CheckpointError, ConfigError, DataError, TrainingError
+from convlens.train import TrainConfig, train
+from convlens.train.evaluate import evaluate_run
+
+from .conftest import make_image_folder
+
+pytestmark = pytest.mark.usefixtures("models_contract")
+
+
+def config(data, out, **kw):
+    options = dict(data=str(data), out=str(out), image_size=32, batch_size=4, epochs=1, lr=1e-3, progress=False)
+    return TrainConfig(**{**options, **kw})
+
+
+def test_train_writes_run_and_evaluate_reads_it(image_folder, tmp_path):
+    run = train(config(image_folder, tmp_path / "run", epochs=2))
+    assert len(run.history) == 2 and run.label_mode == "binary"
+    names = {p.name for p in run.out.iterdir()}
+    assert {"model.safetensors", "config.json", "history.csv", "history.json", "curves.png", "curves_smoothed.png"} <= names
+    assert (run.out / "best" / "model.safetensors").is_file()
+    metrics = evaluate_run(run.out, split="test", progress=False)
+    saved = json.loads((run.out / "metrics.json").read_text())
+    assert saved["count"] == 8 and 0 <= saved["accuracy"] <= 1 and saved["accuracy"] == metrics["accuracy"]
+    assert set(saved["per_class"]) == {"cat", "dog"} and sum(map(sum, saved["confusion_matrix"])) == 8
+    assert (run.out / saved["confusion_matrix_png"]).is_file() and (run.out / saved["top_losses_png"]).is_file()
+
+
+def test_resume_with_more_epochs_matches_a_straight_run(image_folder, tmp_path):
+    straight = train(config(image_folder, tmp_path / "a", epochs=2, augment="book", dropout=0.3))
+    train(config(image_folder, tmp_path / "b", epochs=1, augment="book", dropout=0.3))
+    resumed = train(config(image_folder, tmp_path / "b", epochs=2, augment="book", dropout=0.3, resume=True))
+    assert [r["loss"] for r in resumed.history] == [r["loss"] for r in straight.history]
+    assert (tmp_path / "a" / "model.safetensors").read_bytes() == (tmp_path / "b" / "model.safetensors").read_bytes()
+
+
+def test_resume_with_different_options_is_refused(image_folder, tmp_path):
+    train(config(image_folder, tmp_path / "run"))
+    before = (tmp_path / "run" / "model.safetensors").read_bytes()
+    with pytest.raises(TrainingError, match="--lr was 0.001, now 0.01"):
+        train(config(image_folder, tmp_path / "run", epochs=2, lr=1e-2, resume=True))
+    assert (tmp_path / "run" / "model.safetensors").read_bytes() == before
+
+
+def test_out_holding_another_models_run_is_refused(image_folder, tmp_path):
+    train(config(image_folder, tmp_path / "run"))
+    with pytest.raises(TrainingError, match="holds a run of model 'small_convnet'"):
+        train(config(image_folder, tmp_path / "run", base="efficientnet_lite0", mode="frozen", pretrained=False, overwrite=True))
+    with pytest.raises(TrainingError, match="--resume to continue it, --overwrite"):
+        train(config(image_folder, tmp_path / "run"))
+
+
+def test_one_class_is_refused(tmp_path):
+    data = make_image_folder(tmp_path / "one", classes=("cat",))
+    with pytest.raises((DataError, ConfigError), match="class"):
+        train(config(data, tmp_path / "run"))
+
+
+def test_mismatched_classes_between_splits_are_refused(tmp_path):
+    data = make_image_folder(tmp_path / "d", splits=("train", "test"))
+    make_image_folder(tmp_path / "d", classes=("cat", "cow"), splits=("validation",))
+    with pytest.raises(DataError, match="cow|dog"):
+        train(config(data, tmp_path / "run"))
+
+
+def test_resume_without_a_run_is_refused(image_folder, tmp_path):
+    with pytest.raises(TrainingError, match="holds no unfinished run"):
+        train(config(image_folder, tmp_path / "nothing", resume=True))
+
+
+def test_torn_run_folder_is_detected_on_resume(image_folder, tmp_path):
+    train(config(image_folder, tmp_path / "run"))
+    shutil.copy(tmp_path / "run" / "history.json", tmp_path / "run" / "model.safetensors")
+    with pytest.raises(CheckpointError, match="does not match"):
+        train(config(image_folder, tmp_path / "run", epochs=2, resume=True))
+
+
+def test_features_mode_caches_and_reuses_features(image_folder, tmp_path):
+    from convlens.train.features import cache_root
+
+    kw = dict(base="efficientnet_lite0", mode="features", pretrained=False, epochs=2)
+    first = train(config(image_folder, tmp_path / "f1", **kw))
+    cached = sorted(cache_root().glob("*.safetensors"))
+    assert len(cached) == 3  # train, validation, test
+    stamps = [p.stat().st_mtime_ns for p in cached]
+    second = train(config(image_folder, tmp_path / "f2", **kw))
+    assert [p.stat().st_mtime_ns for p in sorted(cache_root().glob("*.safetensors"))] == stamps
+    assert first.history == second.history
+    metrics = evaluate_run(second.out, progress=False)
+    assert metrics["count"] == 8
+
+
+def test_frozen_then_finetune_from_its_checkpoint(image_folder, tmp_path, capsys):
+    kw = dict(base="efficientnet_lite0", pretrained=False)
+    frozen = train(config(image_folder, tmp_path / "frozen", mode="frozen", **kw))
+    tune = train(config(image_folder, tmp_path / "tune", mode="finetune", unfreeze_from=frozen.model.layer_names()[-2],
+                        init_from=str(frozen.out), lr=1e-5, **kw))
+    assert len(tune.history) == 1

@@ -1,0 +1,50 @@
+"""Freezing, unfreezing from a named layer, the dense head, the feature loader."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from convlens.errors import ConfigError
+from convlens.train.features import FeatureCache, FeatureLoader
+from convlens.train.transfer import DenseHead, freeze_base, trainable_tensors, unfreeze_from
+
+from .conftest import TinyNet
+
+
+def test_freeze_keeps_only_the_classifier():
+    model = TinyNet(1)
+    assert freeze_base(model) == (6, 2)
+    assert [n for n, p in model.named_parameters() if p.requires_grad] == ["fc.weight", "fc.bias"]
+
+
+def test_unfreeze_from_a_named_layer():
+    model = TinyNet(1)
+    assert unfreeze_from(model, "conv2d_2") == ["conv2d_2", "fc"]
+    assert trainable_tensors(model) == 4 and not model.conv2d_1.weight.requires_grad
+    with pytest.raises(ConfigError, match="choose one of: conv2d_1, conv2d_2, fc"):
+        unfreeze_from(model, "block5_conv1")
+
+
+def test_dense_head_flattens_small_maps_and_pools_large_ones():
+    small, large = DenseHead((512, 4, 4), 1), DenseHead((1280, 7, 7), 3)
+    assert small.dense.in_features == 8192 and small.flatten
+    assert large.dense.in_features == 1280 and not large.flatten
+    assert large(torch.rand(2, 1280, 7, 7)).shape == (2, 3)
+    assert trainable_tensors(small) == 4  # the book's dense 256 + dense 1: 4 weight tensors
+
+
+def test_feature_loader_shuffles_per_epoch_and_covers_all(tmp_path):
+    loader = FeatureLoader(torch.arange(10.0).view(10, 1), list(range(10)), 4, shuffle=True, seed=1)
+    first = torch.cat([y for _, y in loader])
+    loader.set_epoch(1)
+    second = torch.cat([y for _, y in loader])
+    assert sorted(first.tolist()) == list(range(10)) and first.tolist() != second.tolist() and len(loader) == 3
+
+
+def test_feature_cache_round_trip(tmp_path):
+    cache = FeatureCache(tmp_path)
+    key = FeatureCache.key(base="b", size=32)
+    assert cache.get(key) is None
+    cache.put(key, torch.ones(2, 3))
+    assert torch.equal(cache.get(key), torch.ones(2, 3)) and key != FeatureCache.key(base="b", size=64)
