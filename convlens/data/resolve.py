@@ -166,12 +166,19 @@ def _with_val_fraction(splits: DataSplits, val_fraction: float | None, seed: int
 
 
 def stratified_holdout(labels: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Row indices ``(kept, held_out)`` holding out ``fraction`` of each class, seeded."""
+    """Row indices ``(kept, held_out)`` holding out ``fraction`` of each class, seeded.
+
+    The total held out is ``round(fraction * N)``; per-class shares use the largest remainders.
+    """
     rng = np.random.default_rng(seed)
+    classes, sizes = np.unique(labels, return_counts=True)
+    exact = fraction * sizes
+    held_counts = np.floor(exact).astype(int)
+    extra = round(fraction * len(labels)) - held_counts.sum()
+    held_counts[np.argsort(-(exact - held_counts), kind="stable")[:extra]] += 1
     kept, held = [], []
-    for label in np.unique(labels):
+    for label, n_held in zip(classes, held_counts):
         rows = rng.permutation(np.flatnonzero(labels == label))
-        n_held = round(fraction * len(rows))
         held.append(rows[:n_held])
         kept.append(rows[n_held:])
     return np.sort(np.concatenate(kept)), np.sort(np.concatenate(held))

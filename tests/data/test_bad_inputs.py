@@ -102,7 +102,7 @@ def test_bad_files_are_skipped_by_split_copy(corpus, tmp_path, tree_snapshot):
 
 def test_decode_raises_typed_reason_for_each_bad_file(corpus):
     root, cases = corpus
-    for label, (name, _, fragment) in cases.items():
+    for name, _, fragment in cases.values():
         if fragment == "unsupported file type":
             continue
         with pytest.raises(BadImage, match=fragment):
@@ -112,7 +112,7 @@ def test_decode_raises_typed_reason_for_each_bad_file(corpus):
 def test_unreadable_permissions_are_reported(tmp_path, make_image, monkeypatch):
     path = make_image(tmp_path / "x" / "a" / "locked.jpg")
     path.chmod(0)
-    import convlens.data.images as images
+    from convlens.data import images
 
     real_open = images.Image.open
 
