@@ -112,8 +112,8 @@ def decode(
 ) -> np.ndarray:
     """Decode ``path`` to a uint8 array ``(H, W, C)`` of ``size = (H, W)`` (or the native size).
 
-    JPEGs are decoded with DCT scaling (``draft``) to at least twice the target size,
-    which is several times faster and visually identical after the final resize.
+    JPEGs are decoded with DCT scaling (``draft``) to the smallest 1/2, 1/4 or 1/8 scale that is
+    still at least the target size, which is several times faster; the final resize then downsamples.
     """
     path = Path(path)
     im = _open_for_size(path, size, max_pixels)
@@ -136,8 +136,9 @@ def _open_for_size(path: Path, size: tuple[int, int] | None, max_pixels: int) ->
         im = Image.open(path)
         if im.format == "JPEG":
             _check_pixels(path, im, max_pixels)
-            # Square request: EXIF rotation may swap width and height after decoding.
-            side = 2 * max(size)
+            # DCT scaling keeps at least the target side (so the final resize still downsamples);
+            # a square request because EXIF rotation may swap width and height after decoding.
+            side = max(size)
             im.draft("RGB" if im.mode in ("RGB", "YCbCr") else im.mode, (side, side))
             im.load()
             return ImageOps.exif_transpose(im)

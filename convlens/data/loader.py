@@ -102,7 +102,7 @@ class BatchLoader:
 def _take(images: np.ndarray, rows: np.ndarray) -> np.ndarray:
     # Contiguous runs (unshuffled epochs) are one slice of the memory map, not a gather.
     if len(rows) and rows[-1] - rows[0] == len(rows) - 1 and np.all(np.diff(rows) == 1):
-        return np.ascontiguousarray(images[rows[0] : rows[-1] + 1])
+        return np.array(images[rows[0] : rows[-1] + 1])  # a writable copy, not a view of the memory map
     return images[rows]
 
 
