@@ -1,0 +1,102 @@
+"""Intermediate activations (SPEC step 8): capture through hooks, grids of every channel, one-channel views."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+from matplotlib import colormaps
+from torch import nn
+
+from convlens.explain.cam._layers import forward_order, get_layer
+from convlens.explain.cam.base import eval_frozen
+from convlens.explain.overlay import save_image
+
+PER_ROW = 16
+
+
+def default_layers(model: nn.Module, x: torch.Tensor, count: int = 8) -> list[str]:
+    """The first ``count`` named layers with a spatial (B, C, H, W) output, in forward order.
+
+    Named layers are the model's ``layer_names()`` when it has them (the book's ``conv2d_1`` ...), else
+    every leaf module.
+    """
+    named = set(model.layer_names()) if hasattr(model, "layer_names") else None
+    with eval_frozen(model):
+        order = forward_order(model, x[:1])
+    names: list[str] = []
+    for name, module, shape, _ in order:
+        wanted = name in named if named is not None else not list(module.children())
+        if wanted and len(shape) == 4 and name not in names:
+            names.append(name)
+    return names[:count]
+
+
+def capture_activations(model: nn.Module, x: torch.Tensor, layers: Sequence[str]) -> dict[str, torch.Tensor]:
+    """Outputs of ``layers`` for ``x`` (one forward pass, forward hooks removed afterwards), in the given order."""
+    found: dict[str, torch.Tensor] = {}
+    handles = []
+    try:
+        for name in layers:
+            hook = (lambda n: lambda _m, _i, out: found.__setitem__(n, out.detach().clone()))(name)
+            handles.append(get_layer(model, name).register_forward_hook(hook))
+        with eval_frozen(model), torch.no_grad():
+            model(x)
+    finally:
+        for handle in handles:
+            handle.remove()
+    return {name: found[name] for name in layers if name in found}
+
+
+def normalise_channel(channel: np.ndarray) -> np.ndarray:
+    """The seed's display normalisation: minus mean, divided by std, x64, +128, clipped to 0-255."""
+    c = channel.astype(np.float64) - channel.mean()
+    std = c.std()
+    c = c / std if std > 0 else c
+    return np.clip(c * 64 + 128, 0, 255).astype(np.uint8)
+
+
+def channel_grid(activation: torch.Tensor, per_row: int = PER_ROW) -> np.ndarray:
+    """Every channel of one (C, H, W) activation, normalised, ``per_row`` to a row: a uint8 (rows*H, per_row*W) image."""
+    act = activation.float().cpu().numpy()
+    channels, height, width = act.shape
+    rows = -(-channels // per_row)
+    grid = np.zeros((rows * height, per_row * width), dtype=np.uint8)
+    for k in range(channels):
+        r, c = divmod(k, per_row)
+        grid[r * height : (r + 1) * height, c * width : (c + 1) * width] = normalise_channel(act[k])
+    return grid
+
+
+def upscale(image: np.ndarray, min_side: int = 256) -> np.ndarray:
+    """Nearest-neighbour enlargement so small maps stay visible as pixels."""
+    factor = max(1, min_side // max(1, min(image.shape[:2])))
+    return image.repeat(factor, axis=0).repeat(factor, axis=1)
+
+
+def channel_view(channel: torch.Tensor) -> np.ndarray:
+    """One channel coloured with viridis (as the seed's ``plt.matshow``): (H, W) -> (H, W, 3) uint8."""
+    c = channel.float().cpu().numpy()
+    span = c.max() - c.min()
+    c = (c - c.min()) / span if span > 0 else np.zeros_like(c)
+    return np.round(colormaps["viridis"](c)[..., :3] * 255).astype(np.uint8)
+
+
+def save_activation_images(acts: dict[str, torch.Tensor], out: Path, channel: int = 0) -> list[Path]:
+    """One grid PNG per layer and a single-channel view of the first layer; returns the files written."""
+    written = []
+    for name, act in acts.items():
+        if act.ndim != 4:
+            continue
+        path = out / f"{name.replace('.', '_')}_grid.png"
+        save_image(channel_grid(act[0]), path)
+        written.append(path)
+    first = next((a for a in acts.values() if a.ndim == 4), None)
+    if first is not None:
+        k = min(channel, first.shape[1] - 1)
+        path = out / f"{next(iter(acts)).replace('.', '_')}_channel{k}.png"
+        save_image(upscale(channel_view(first[0, k])), path)
+        written.append(path)
+    return written
