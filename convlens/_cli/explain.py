@@ -48,7 +48,7 @@ def explain_command(
                            target=parse_class(cls, loaded.classes), precision=precision,
                            figures=not no_figures, progress=not no_progress)
     if evaluate:
-        from convlens.explain.metrics import evaluate_explanations
+        from convlens.explain.evaluate import evaluate_explanations
 
         summary = evaluate_explanations(loaded, config, boxes)
         for row in summary["leaderboard"]:

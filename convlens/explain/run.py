@@ -47,7 +47,9 @@ class ImageRecord:
     score: float
     layer: str
     files: dict[str, str]
-    heatmap: np.ndarray | None = None  # kept only while faithfulness metrics need it
+    heatmap: np.ndarray | None = None  # these three are kept only while faithfulness metrics need them
+    inputs: torch.Tensor | None = None
+    photo_size: tuple[int, int] | None = None
 
 
 def parse_class(value: str | None, classes: list[str] | None) -> int | None:
@@ -84,7 +86,8 @@ def explain_images(loaded: LoadedModel, config: ExplainConfig, keep_maps: bool =
         for name, explainer in methods.items():
             result = explainer(x, target=config.target)
             record = _write_one(loaded, config, path, photo, name, result)
-            record.heatmap = result.maps[0].numpy() if keep_maps else None
+            if keep_maps:
+                record.heatmap, record.inputs, record.photo_size = result.maps[0].numpy(), x, photo.shape[:2]
             yield record
 
 
