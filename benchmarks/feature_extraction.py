@@ -50,7 +50,13 @@ def run_convlens(n: int) -> dict:
             x = x_all[start : start + 50].float().div_(255).contiguous(memory_format=torch.channels_last)
             features = model.forward_features(x)
         seconds = time.perf_counter() - t0
-    return {"images": n, "seconds": seconds, "img_per_s": n / seconds, "shape": list(features.shape[1:]), "precision": precision.name}
+    return {
+        "images": n,
+        "seconds": seconds,
+        "img_per_s": n / seconds,
+        "shape": list(features.shape[1:]),
+        "precision": precision.name,
+    }
 
 
 def run_keras(n: int) -> dict:
@@ -64,7 +70,13 @@ def run_keras(n: int) -> dict:
     t0 = time.perf_counter()
     features = base.predict(x, batch_size=20, verbose=0)
     seconds = time.perf_counter() - t0
-    return {"images": n, "seconds": seconds, "img_per_s": n / seconds, "shape": list(features.shape[1:]), "keras": keras.__version__}
+    return {
+        "images": n,
+        "seconds": seconds,
+        "img_per_s": n / seconds,
+        "shape": list(features.shape[1:]),
+        "keras": keras.__version__,
+    }
 
 
 def lite0_accuracy(data: Path, precision: str, epochs: int) -> dict:
@@ -75,13 +87,28 @@ def lite0_accuracy(data: Path, precision: str, epochs: int) -> dict:
     out = Path(tempfile.mkdtemp(prefix=f"bench-lite0-{precision}-"))
     t0 = time.perf_counter()
     config = TrainConfig(
-        data=str(data), out=str(out), base="efficientnet_lite0", mode="features", image_size=224, batch_size=20,
-        epochs=epochs, lr=1e-4, dropout=0.5, precision=precision, progress=False, overwrite=True,
+        data=str(data),
+        out=str(out),
+        base="efficientnet_lite0",
+        mode="features",
+        image_size=224,
+        batch_size=20,
+        epochs=epochs,
+        lr=1e-4,
+        dropout=0.5,
+        precision=precision,
+        progress=False,
+        overwrite=True,
     )
     run = train(config)
     metrics = evaluate_run(run.out, split="test", progress=False)
-    return {"precision": precision, "test_acc": metrics["accuracy"], "val_acc": run.last.get("val_acc"),
-            "epochs": epochs, "seconds": time.perf_counter() - t0}
+    return {
+        "precision": precision,
+        "test_acc": metrics["accuracy"],
+        "val_acc": run.last.get("val_acc"),
+        "epochs": epochs,
+        "seconds": time.perf_counter() - t0,
+    }
 
 
 def child(args: list[str]) -> dict:
@@ -89,7 +116,7 @@ def child(args: list[str]) -> dict:
     lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
     if done.returncode != 0 or not lines:
         raise SystemExit(f"{args} failed:\n{done.stderr[-3000:]}")
-    return json.loads(lines[-1][len("RESULT "):])
+    return json.loads(lines[-1][len("RESULT ") :])
 
 
 def main() -> None:
@@ -110,14 +137,18 @@ def main() -> None:
     common = ["--images", str(args.images), "--data", str(args.data), "--epochs", str(args.epochs)]
     c, k = child(["--side", "convlens", *common]), child(["--side", "keras", *common])
     print(json.dumps({"convlens": c, "keras": k}, indent=2))
-    print(f"VGG16 conv base at {SIZE} px, {args.images} images: convlens {c['img_per_s']:.1f} img/s ({c['precision']}), "
-          f"keras {k['img_per_s']:.1f} img/s; ratio {c['img_per_s'] / k['img_per_s']:.2f}x; features {c['shape']}")
+    print(
+        f"VGG16 conv base at {SIZE} px, {args.images} images: convlens {c['img_per_s']:.1f} img/s ({c['precision']}), "
+        f"keras {k['img_per_s']:.1f} img/s; ratio {c['img_per_s'] / k['img_per_s']:.2f}x; features {c['shape']}"
+    )
     if not args.skip_accuracy:
         bf16, fp32 = child(["--side", "bf16", *common]), child(["--side", "fp32", *common])
         print(json.dumps({"bf16": bf16, "fp32": fp32}, indent=2))
         gap = 100 * abs(bf16["test_acc"] - fp32["test_acc"])
-        print(f"Lite0 features, test accuracy: bf16 {100 * bf16['test_acc']:.2f} %, fp32 {100 * fp32['test_acc']:.2f} % "
-              f"(gap {gap:.2f} pt, {args.epochs} head epochs)")
+        print(
+            f"Lite0 features, test accuracy: bf16 {100 * bf16['test_acc']:.2f} %, fp32 {100 * fp32['test_acc']:.2f} % "
+            f"(gap {gap:.2f} pt, {args.epochs} head epochs)"
+        )
 
 
 if __name__ == "__main__":

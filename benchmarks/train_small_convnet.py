@@ -53,7 +53,11 @@ def run_convlens(split: Path, epochs: int) -> dict:
     if precision.channels_last:
         model = model.to(memory_format=torch.channels_last)
     loader = BatchLoader(
-        splits.train, batch_size=BATCH, shuffle=True, augment=Augmentation.preset("book"), channels_last=precision.channels_last
+        splits.train,
+        batch_size=BATCH,
+        shuffle=True,
+        augment=Augmentation.preset("book"),
+        channels_last=precision.channels_last,
     )
     opt = torch.optim.RMSprop(model.parameters(), lr=1e-4, alpha=0.9, eps=1e-7)
     trainer = Trainer(model, opt, LossFn("binary"), loader, None, epochs, precision)
@@ -63,10 +67,16 @@ def run_convlens(split: Path, epochs: int) -> dict:
     n = len(splits.train) * epochs
     flops = train_flops_per_image(model, precision)
     return {
-        "images": n, "decode_s": decode_s, "train_s": train_s, "total_s": decode_s + train_s,
-        "train_img_per_s": n / train_s, "end_to_end_img_per_s": n / (decode_s + train_s),
-        "precision": precision.name, "train_gflop_per_image": flops / 1e9,
-        "achieved_tflops": flops * n / train_s / 1e12, "bf16_matmul_peak_tflops": matmul_peak_tflops(),
+        "images": n,
+        "decode_s": decode_s,
+        "train_s": train_s,
+        "total_s": decode_s + train_s,
+        "train_img_per_s": n / train_s,
+        "end_to_end_img_per_s": n / (decode_s + train_s),
+        "precision": precision.name,
+        "train_gflop_per_image": flops / 1e9,
+        "achieved_tflops": flops * n / train_s / 1e12,
+        "bf16_matmul_peak_tflops": matmul_peak_tflops(),
         "threads": torch.get_num_threads(),
     }
 
@@ -109,23 +119,34 @@ def run_keras(split: Path, epochs: int) -> dict:
     ds = keras.utils.image_dataset_from_directory(
         split / "train", image_size=(SIZE, SIZE), batch_size=BATCH, label_mode="binary", shuffle=True, seed=0
     )
-    augment = keras.Sequential([
-        layers.Rescaling(1.0 / 255),
-        layers.RandomRotation(40 / 360, fill_mode="nearest"),
-        layers.RandomTranslation(0.2, 0.2, fill_mode="nearest"),
-        layers.RandomShear(0.2, 0.2, fill_mode="nearest"),
-        layers.RandomZoom(0.2, fill_mode="nearest"),
-        layers.RandomFlip("horizontal"),
-    ])
+    augment = keras.Sequential(
+        [
+            layers.Rescaling(1.0 / 255),
+            layers.RandomRotation(40 / 360, fill_mode="nearest"),
+            layers.RandomTranslation(0.2, 0.2, fill_mode="nearest"),
+            layers.RandomShear(0.2, 0.2, fill_mode="nearest"),
+            layers.RandomZoom(0.2, fill_mode="nearest"),
+            layers.RandomFlip("horizontal"),
+        ]
+    )
     ds = ds.map(lambda x, y: (augment(x, training=True), y))
-    model = keras.Sequential([
-        keras.Input((SIZE, SIZE, 3)),
-        layers.Conv2D(32, 3, activation="relu"), layers.MaxPooling2D(2),
-        layers.Conv2D(64, 3, activation="relu"), layers.MaxPooling2D(2),
-        layers.Conv2D(128, 3, activation="relu"), layers.MaxPooling2D(2),
-        layers.Conv2D(128, 3, activation="relu"), layers.MaxPooling2D(2),
-        layers.Flatten(), layers.Dropout(0.5), layers.Dense(512, activation="relu"), layers.Dense(1, activation="sigmoid"),
-    ])
+    model = keras.Sequential(
+        [
+            keras.Input((SIZE, SIZE, 3)),
+            layers.Conv2D(32, 3, activation="relu"),
+            layers.MaxPooling2D(2),
+            layers.Conv2D(64, 3, activation="relu"),
+            layers.MaxPooling2D(2),
+            layers.Conv2D(128, 3, activation="relu"),
+            layers.MaxPooling2D(2),
+            layers.Conv2D(128, 3, activation="relu"),
+            layers.MaxPooling2D(2),
+            layers.Flatten(),
+            layers.Dropout(0.5),
+            layers.Dense(512, activation="relu"),
+            layers.Dense(1, activation="sigmoid"),
+        ]
+    )
     model.compile(loss="binary_crossentropy", optimizer=keras.optimizers.RMSprop(1e-4), metrics=["acc"])
     model.fit(ds, epochs=epochs, verbose=0)
     total = time.perf_counter() - t0
@@ -135,7 +156,9 @@ def run_keras(split: Path, epochs: int) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared/data/dogs-vs-cats/raw")
+    parser.add_argument(
+        "--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared/data/dogs-vs-cats/raw"
+    )
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--side", choices=["convlens", "keras"], help=argparse.SUPPRESS)
     parser.add_argument("--split", type=Path, help=argparse.SUPPRESS)
@@ -157,20 +180,26 @@ def child(side: str, split: Path, epochs: int) -> dict:
     lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
     if done.returncode != 0 or not lines:
         raise SystemExit(f"{side} failed:\n{done.stderr[-3000:]}")
-    return json.loads(lines[-1][len("RESULT "):])
+    return json.loads(lines[-1][len("RESULT ") :])
 
 
 def report(results: dict) -> None:
     c, k = results["convlens"], results["keras"]
     print(json.dumps(results, indent=2))
-    print(f"convlens: decode {c['decode_s']:.1f} s + train {c['train_s']:.1f} s = {c['total_s']:.1f} s "
-          f"({c['end_to_end_img_per_s']:.0f} img/s end to end, {c['train_img_per_s']:.0f} img/s training, {c['precision']})")
+    print(
+        f"convlens: decode {c['decode_s']:.1f} s + train {c['train_s']:.1f} s = {c['total_s']:.1f} s "
+        f"({c['end_to_end_img_per_s']:.0f} img/s end to end, {c['train_img_per_s']:.0f} img/s training, {c['precision']})"
+    )
     print(f"keras {k['keras']}: {k['total_s']:.1f} s ({k['end_to_end_img_per_s']:.0f} img/s end to end)")
     print(f"ratio convlens/keras, end to end (cold decode included): {k['total_s'] / c['total_s']:.2f}x")
-    print(f"ratio convlens/keras, later epochs (decode cached): {c['train_img_per_s'] / k['end_to_end_img_per_s']:.2f}x")
+    print(
+        f"ratio convlens/keras, later epochs (decode cached): {c['train_img_per_s'] / k['end_to_end_img_per_s']:.2f}x"
+    )
     util = c["achieved_tflops"] / c["bf16_matmul_peak_tflops"]
-    print(f"FLOP utilisation: {c['achieved_tflops']:.3f} TFLOP/s of a {c['bf16_matmul_peak_tflops']:.3f} TFLOP/s bf16 "
-          f"matmul peak = {100 * util:.1f} % ({c['train_gflop_per_image']:.2f} GFLOP per training image)")
+    print(
+        f"FLOP utilisation: {c['achieved_tflops']:.3f} TFLOP/s of a {c['bf16_matmul_peak_tflops']:.3f} TFLOP/s bf16 "
+        f"matmul peak = {100 * util:.1f} % ({c['train_gflop_per_image']:.2f} GFLOP per training image)"
+    )
 
 
 if __name__ == "__main__":

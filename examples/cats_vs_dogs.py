@@ -28,10 +28,24 @@ TRANSFER_SIZE = 224  # Lite0's native input; the book's 150 px suits VGG16
 # The book's options per stage (seed 000); transfer stages use the offline Lite0 base.
 STAGES: dict[str, dict] = {
     "scratch": dict(model="small_convnet", image_size=150, batch_size=20, epochs=30, lr=1e-4),
-    "augment": dict(model="small_convnet", image_size=150, batch_size=32, epochs=100, lr=1e-4, augment="book", dropout=0.5),
-    "features": dict(base=LITE0, mode="features", image_size=TRANSFER_SIZE, batch_size=20, epochs=30, lr=2e-5, dropout=0.5),
-    "frozen": dict(base=LITE0, mode="frozen", image_size=TRANSFER_SIZE, batch_size=20, epochs=30, lr=2e-5, augment="book"),
-    "finetune": dict(base=LITE0, mode="finetune", image_size=TRANSFER_SIZE, batch_size=20, epochs=100, lr=1e-5, augment="book"),
+    "augment": dict(
+        model="small_convnet", image_size=150, batch_size=32, epochs=100, lr=1e-4, augment="book", dropout=0.5
+    ),
+    "features": dict(
+        base=LITE0, mode="features", image_size=TRANSFER_SIZE, batch_size=20, epochs=30, lr=2e-5, dropout=0.5
+    ),
+    "frozen": dict(
+        base=LITE0, mode="frozen", image_size=TRANSFER_SIZE, batch_size=20, epochs=30, lr=2e-5, augment="book"
+    ),
+    "finetune": dict(
+        base=LITE0,
+        mode="finetune",
+        image_size=TRANSFER_SIZE,
+        batch_size=20,
+        epochs=100,
+        lr=1e-5,
+        augment="book",
+    ),
 }
 TARGETS = {"scratch": 0.70, "augment": 0.80, "features": 0.95, "frozen": None, "finetune": 0.96}
 
@@ -57,15 +71,24 @@ def run_stage(name: str, data: Path, out: Path, epochs: int | None, unfreeze_fro
     test = evaluate_run(run.out, split="test", progress=False)
     best_val = max(row.get("val_acc", 0.0) for row in run.history)
     return {
-        "stage": name, "epochs": len(run.history), "wall_s": round(seconds, 1), "train_acc": run.last["acc"],
-        "val_acc": run.last.get("val_acc"), "best_val_acc": best_val, "test_acc": test["accuracy"],
-        "target": TARGETS[name], "precision": None,
+        "stage": name,
+        "epochs": len(run.history),
+        "wall_s": round(seconds, 1),
+        "train_acc": run.last["acc"],
+        "val_acc": run.last.get("val_acc"),
+        "best_val_acc": best_val,
+        "test_acc": test["accuracy"],
+        "target": TARGETS[name],
+        "precision": None,
     }
 
 
 def write_summary(out: Path, rows: list[dict]) -> None:
     (out / "summary.json").write_text(json.dumps(rows, indent=2) + "\n")
-    lines = ["| stage | epochs | wall time | train acc | val acc | test acc | target |", "|---|---|---|---|---|---|---|"]
+    lines = [
+        "| stage | epochs | wall time | train acc | val acc | test acc | target |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for r in rows:
         target = f">= {100 * r['target']:.0f} %" if r["target"] else "-"
         val = f"{100 * r['val_acc']:.1f} %" if r["val_acc"] is not None else "-"
@@ -87,7 +110,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=REPO / "runs/cats_vs_dogs")
     parser.add_argument("--stages", default="scratch,augment,features,frozen,finetune")
     parser.add_argument("--epochs", default="", help="per-stage epochs, e.g. scratch=10,features=20")
-    parser.add_argument("--unfreeze-from", default=None, help="finetune: first layer to train (default: Lite0's last block)")
+    parser.add_argument(
+        "--unfreeze-from", default=None, help="finetune: first layer to train (default: Lite0's last block)"
+    )
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     data = book_split(args.raw, args.out)
@@ -95,7 +120,9 @@ def main() -> None:
     summary_path = args.out / "summary.json"
     rows = {r["stage"]: r for r in json.loads(summary_path.read_text())} if summary_path.exists() else {}
     for stage in args.stages.split(","):
-        rows[stage] = run_stage(stage, data, args.out, epochs.get(stage), args.unfreeze_from or default_unfreeze())
+        rows[stage] = run_stage(
+            stage, data, args.out, epochs.get(stage), args.unfreeze_from or default_unfreeze()
+        )
         write_summary(args.out, [rows[s] for s in STAGES if s in rows])
 
 

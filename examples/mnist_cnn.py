@@ -29,16 +29,31 @@ def main() -> None:
     parser.add_argument("--precision", default="auto")
     args = parser.parse_args()
     config = TrainConfig(
-        data=str(args.data), model=MODEL, out=str(args.out), image_size=28, channels=1, batch_size=64,
-        epochs=args.epochs, optimizer="adam", lr=1e-3, val_fraction=0.2, precision=args.precision, overwrite=True,
+        data=str(args.data),
+        model=MODEL,
+        out=str(args.out),
+        image_size=28,
+        channels=1,
+        batch_size=64,
+        epochs=args.epochs,
+        optimizer="adam",
+        lr=1e-3,
+        val_fraction=0.2,
+        precision=args.precision,
+        overwrite=True,
     )
     t0 = time.perf_counter()
     run = train(config)
     seconds = time.perf_counter() - t0
     test = evaluate_run(run.out, split="test", progress=False)
     summary = {
-        "model": MODEL, "epochs": len(run.history), "wall_s": round(seconds, 1), "train_acc": run.last["acc"],
-        "val_acc": run.last.get("val_acc"), "test_acc": test["accuracy"], "test_images": test["count"],
+        "model": MODEL,
+        "epochs": len(run.history),
+        "wall_s": round(seconds, 1),
+        "train_acc": run.last["acc"],
+        "val_acc": run.last.get("val_acc"),
+        "test_acc": test["accuracy"],
+        "test_images": test["count"],
     }
     (args.out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     print(json.dumps(summary, indent=2))

@@ -30,15 +30,27 @@ def main() -> None:
     curves, summary = {}, {}
     for label, model in NETS.items():
         config = TrainConfig(
-            data=str(args.data), model=model, out=str(args.out / label), image_size=32, batch_size=64,
-            epochs=args.epochs, optimizer="adam", lr=1e-3, val_fraction=0.1, overwrite=True,
+            data=str(args.data),
+            model=model,
+            out=str(args.out / label),
+            image_size=32,
+            batch_size=64,
+            epochs=args.epochs,
+            optimizer="adam",
+            lr=1e-3,
+            val_fraction=0.1,
+            overwrite=True,
             model_kwargs={"depth": args.depth},
         )
         t0 = time.perf_counter()
         run = train(config)
         curves[f"{label} ({args.depth} layers)"] = [row["loss"] for row in run.history]
-        summary[label] = {"model": model, "depth": args.depth, "wall_s": round(time.perf_counter() - t0, 1),
-                          "history": run.history}
+        summary[label] = {
+            "model": model,
+            "depth": args.depth,
+            "wall_s": round(time.perf_counter() - t0, 1),
+            "history": run.history,
+        }
     plot_loss_comparison(curves, args.out / "plain_vs_residual.png", title="Training loss: plain vs residual")
     (args.out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     for label, values in curves.items():

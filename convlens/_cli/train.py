@@ -14,42 +14,86 @@ _MODES = "scratch | features | frozen | finetune"
 
 def train_command(
     ctx: typer.Context,
-    data: str = typer.Argument(..., help="Data: a built-in name (pets-mini, digits), a split folder, or a class-folder root."),
-    model: str = typer.Option("small_convnet", "--model", "-m", help="Model name (see `convlens models list`)."),
-    out: Path = typer.Option(Path("runs/run"), "--out", "-o", help="Run folder for checkpoints, history and curves."),
-    config_file: Optional[Path] = typer.Option(None, "--config", help="YAML or JSON file of options (CLI options win)."),
+    data: str = typer.Argument(
+        ..., help="Data: a built-in name (pets-mini, digits), a split folder, or a class-folder root."
+    ),
+    model: str = typer.Option(
+        "small_convnet", "--model", "-m", help="Model name (see `convlens models list`)."
+    ),
+    out: Path = typer.Option(
+        Path("runs/run"), "--out", "-o", help="Run folder for checkpoints, history and curves."
+    ),
+    config_file: Optional[Path] = typer.Option(
+        None, "--config", help="YAML or JSON file of options (CLI options win)."
+    ),
     image_size: int = typer.Option(150, help="Input side in pixels."),
     batch_size: int = typer.Option(20, help="Images per step (per process under torchrun)."),
     epochs: int = typer.Option(30, help="Total epochs (a resumed run continues up to this)."),
     optimizer: str = typer.Option("rmsprop", help="rmsprop | adam | sgd."),
-    lr: float = typer.Option(1e-4, help="Learning rate (book: 1e-4 scratch, 2e-5 features, 1e-5 fine-tuning)."),
+    lr: float = typer.Option(
+        1e-4, help="Learning rate (book: 1e-4 scratch, 2e-5 features, 1e-5 fine-tuning)."
+    ),
     augment: Optional[str] = typer.Option(None, help="Augmentation preset for training data (book)."),
     dropout: float = typer.Option(0.0, help="Dropout before the dense layer (book: 0.5)."),
     seed: int = typer.Option(0, help="Seed of every random generator."),
     precision: str = typer.Option("auto", help="auto (bf16 where the CPU/GPU gains) | bf16 | fp32."),
     loss: str = typer.Option("auto", help="auto (from the number of classes) | binary | categorical."),
-    early_stopping: int = typer.Option(0, "--early-stopping", help="Stop after N epochs without a better val_loss."),
-    base: Optional[str] = typer.Option(None, help="Pretrained base for transfer learning (efficientnet_lite0, vgg16)."),
+    early_stopping: int = typer.Option(
+        0, "--early-stopping", help="Stop after N epochs without a better val_loss."
+    ),
+    base: Optional[str] = typer.Option(
+        None, help="Pretrained base for transfer learning (efficientnet_lite0, vgg16)."
+    ),
     mode: str = typer.Option("scratch", help=_MODES),
-    unfreeze_from: Optional[str] = typer.Option(None, help="finetune: first layer to train again (block5_conv1)."),
-    init_from: Optional[Path] = typer.Option(None, help="Start from this run's weights (a frozen run before finetune)."),
+    unfreeze_from: Optional[str] = typer.Option(
+        None, help="finetune: first layer to train again (block5_conv1)."
+    ),
+    init_from: Optional[Path] = typer.Option(
+        None, help="Start from this run's weights (a frozen run before finetune)."
+    ),
     val_fraction: Optional[float] = typer.Option(None, help="Validation share for a flat class-folder root."),
     channels: int = typer.Option(3, help="3 for colour, 1 for grey images."),
-    resume: bool = typer.Option(False, "--resume", help="Continue the run in --out exactly where it stopped."),
-    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an earlier run of the same model in --out."),
+    resume: bool = typer.Option(
+        False, "--resume", help="Continue the run in --out exactly where it stopped."
+    ),
+    overwrite: bool = typer.Option(
+        False, "--overwrite", help="Replace an earlier run of the same model in --out."
+    ),
     no_progress: bool = typer.Option(False, "--no-progress", help="No progress bars."),
 ) -> None:
     """Train a classifier (scratch or transfer learning); writes checkpoints, history.csv and curves.png to --out."""
     from convlens.train import TrainConfig, train
 
     options = dict(
-        data=data, model=model, out=str(out), image_size=image_size, batch_size=batch_size, epochs=epochs,
-        optimizer=optimizer, lr=lr, augment=augment, dropout=dropout, seed=seed, precision=precision, loss=loss,
-        early_stopping_patience=early_stopping, base=base, mode=mode, unfreeze_from=unfreeze_from,
-        init_from=str(init_from) if init_from else None, val_fraction=val_fraction, channels=channels,
-        resume=resume, overwrite=overwrite, progress=not no_progress,
+        data=data,
+        model=model,
+        out=str(out),
+        image_size=image_size,
+        batch_size=batch_size,
+        epochs=epochs,
+        optimizer=optimizer,
+        lr=lr,
+        augment=augment,
+        dropout=dropout,
+        seed=seed,
+        precision=precision,
+        loss=loss,
+        early_stopping_patience=early_stopping,
+        base=base,
+        mode=mode,
+        unfreeze_from=unfreeze_from,
+        init_from=str(init_from) if init_from else None,
+        val_fraction=val_fraction,
+        channels=channels,
+        resume=resume,
+        overwrite=overwrite,
+        progress=not no_progress,
     )
-    config = TrainConfig.from_file(config_file, **_explicit(ctx, options)) if config_file else TrainConfig(**options)
+    config = (
+        TrainConfig.from_file(config_file, **_explicit(ctx, options))
+        if config_file
+        else TrainConfig(**options)
+    )
     run = train(config)
     last = "  ".join(f"{k} {v:.4f}" for k, v in run.last.items() if k != "epoch")
     console.print(f"{run.out}: {len(run.history)} epochs  {last}", highlight=False)
@@ -66,7 +110,9 @@ def _explicit(ctx: typer.Context, options: dict) -> dict:
 def evaluate_command(
     run: Path = typer.Argument(..., help="A run folder written by `convlens train`."),
     split: str = typer.Option("test", help="train | validation | test."),
-    data: Optional[str] = typer.Option(None, help="Other data with the same classes (default: the run's data)."),
+    data: Optional[str] = typer.Option(
+        None, help="Other data with the same classes (default: the run's data)."
+    ),
     no_progress: bool = typer.Option(False, "--no-progress", help="No progress bars."),
 ) -> None:
     """Accuracy, loss, per-class precision/recall/F1, confusion matrix and top-loss gallery into RUN/metrics.json."""
@@ -78,8 +124,13 @@ def evaluate_command(
         highlight=False,
     )
     for name, s in metrics["per_class"].items():
-        console.print(f"  {name:>12}  precision {s['precision']:.3f}  recall {s['recall']:.3f}  f1 {s['f1']:.3f}", highlight=False)
-    console.print(f"written: {run / 'metrics.json'}, {run / metrics['confusion_matrix_png']}, {run / metrics['top_losses_png']}")
+        console.print(
+            f"  {name:>12}  precision {s['precision']:.3f}  recall {s['recall']:.3f}  f1 {s['f1']:.3f}",
+            highlight=False,
+        )
+    console.print(
+        f"written: {run / 'metrics.json'}, {run / metrics['confusion_matrix_png']}, {run / metrics['top_losses_png']}"
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -33,14 +33,21 @@ def plot_curves(history: Sequence[dict[str, float]], path: str | Path, smooth: f
         for key, style, label in ((metric, "bo", "Training"), (f"val_{metric}", "b-", "Validation")):
             values = [row[key] for row in history if key in row]
             if values:
-                ax.plot(epochs[: len(values)], smooth_curve(values, smooth) if smooth else values, style, label=label)
+                ax.plot(
+                    epochs[: len(values)],
+                    smooth_curve(values, smooth) if smooth else values,
+                    style,
+                    label=label,
+                )
         ax.set_title(f"{'Smoothed t' if smooth else 'T'}raining and validation {title}")
         ax.set_xlabel("epoch")
         ax.legend()
     return save_figure(fig, path)
 
 
-def plot_loss_comparison(curves: dict[str, Sequence[float]], path: str | Path, title: str = "Training loss") -> Path:
+def plot_loss_comparison(
+    curves: dict[str, Sequence[float]], path: str | Path, title: str = "Training loss"
+) -> Path:
     """Several named training-loss curves on one plot (e.g. plain vs residual nets)."""
     fig, axes = new_figure(size=(6.5, 4.2))
     ax = axes[0][0]

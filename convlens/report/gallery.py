@@ -11,7 +11,9 @@ import numpy as np
 from convlens.report._figure import new_figure, save_figure
 
 
-def plot_gallery(images: Sequence[np.ndarray], captions: Sequence[str], path: str | Path, cols: int = 4) -> Path:
+def plot_gallery(
+    images: Sequence[np.ndarray], captions: Sequence[str], path: str | Path, cols: int = 4
+) -> Path:
     """A grid of uint8 ``(H, W, C)`` images (C = 1 or 3) with one caption each, written as PNG."""
     count = max(len(images), 1)
     cols = min(cols, count)

@@ -41,7 +41,9 @@ def prepare_run_dir(config: TrainConfig) -> Path:
     out = Path(config.out)
     if config.resume:
         if not (out / STATE_JSON).is_file():
-            raise TrainingError(f"--resume: {out} holds no unfinished run; drop --resume or give the run's --out")
+            raise TrainingError(
+                f"--resume: {out} holds no unfinished run; drop --resume or give the run's --out"
+            )
         check_resume_config(out, config)
         return out
     if (out / "config.json").is_file():
@@ -53,7 +55,9 @@ def prepare_run_dir(config: TrainConfig) -> Path:
                 f"choose another --out"
             )
         if not config.overwrite:
-            raise TrainingError(f"--out {out} already holds a run; add --resume to continue it, --overwrite to replace it")
+            raise TrainingError(
+                f"--out {out} already holds a run; add --resume to continue it, --overwrite to replace it"
+            )
     return out
 
 
@@ -99,7 +103,9 @@ def make_optimizer(config: TrainConfig, model: nn.Module) -> torch.optim.Optimiz
     return OPTIMIZERS[config.optimizer](params, config.lr)
 
 
-def make_loader(config: TrainConfig, dataset: Any, train: bool, norm: dict[str, Any], precision: Precision) -> Any:
+def make_loader(
+    config: TrainConfig, dataset: Any, train: bool, norm: dict[str, Any], precision: Precision
+) -> Any:
     """A ``BatchLoader`` (sharded across ranks under DDP for training)."""
     from convlens.data import Augmentation, BatchLoader
 
@@ -124,7 +130,9 @@ def make_loader(config: TrainConfig, dataset: Any, train: bool, norm: dict[str, 
     return build(dataset)
 
 
-def make_callbacks(config: TrainConfig, run_dir: Path, writer: Any, run_config: dict[str, Any]) -> list[Callback]:
+def make_callbacks(
+    config: TrainConfig, run_dir: Path, writer: Any, run_config: dict[str, Any]
+) -> list[Callback]:
     """NaN guard, history, checkpoints, optional early stopping and progress bars."""
     callbacks: list[Callback] = [NanGuard(run_dir), History(run_dir), Checkpoint(run_dir, writer, run_config)]
     if config.early_stopping_patience > 0:

@@ -77,20 +77,30 @@ def train(config: TrainConfig | None = None, **options: Any) -> Run:
     return Run(run_dir, config, trainer.history, list(splits.classes), kind, model)
 
 
-def _fit_model(config: TrainConfig, splits: Any, kind: str, precision: Precision, run_dir: Path) -> tuple[Trainer, nn.Module]:
+def _fit_model(
+    config: TrainConfig, splits: Any, kind: str, precision: Precision, run_dir: Path
+) -> tuple[Trainer, nn.Module]:
     model = _models.build_model(config, splits, kind).to(precision.device)
     if precision.channels_last:
         model = model.to(memory_format=torch.channels_last)
     norm = _build.normalisation(model)
     train_loader = _build.make_loader(config, splits.train, True, norm, precision)
-    val_loader = _build.make_loader(config, splits.validation, False, norm, precision) if splits.validation else None
+    val_loader = (
+        _build.make_loader(config, splits.validation, False, norm, precision) if splits.validation else None
+    )
     run_config = _models.run_config(config, splits, kind)
     callbacks = _build.make_callbacks(config, run_dir, _models.write_checkpoint, run_config)
     if config.mode in ("frozen", "finetune"):
         callbacks.append(FrozenNormsInEval())
     trainer = Trainer(
-        model, _build.make_optimizer(config, model), LossFn(kind), train_loader, val_loader,
-        config.epochs, precision, callbacks,
+        model,
+        _build.make_optimizer(config, model),
+        LossFn(kind),
+        train_loader,
+        val_loader,
+        config.epochs,
+        precision,
+        callbacks,
     )
     if config.resume:
         restore(trainer, run_dir)
@@ -116,4 +126,6 @@ def finish(run_dir: Path, history: list[dict[str, float]]) -> None:
     write_history(run_dir, history)
     plot_curves(history, run_dir / "curves.png")
     plot_curves(history, run_dir / "curves_smoothed.png", smooth=0.8)
-    err_console.print(f"run written to {run_dir} (curves.png, history.csv, model.safetensors)", highlight=False)
+    err_console.print(
+        f"run written to {run_dir} (curves.png, history.csv, model.safetensors)", highlight=False
+    )

@@ -132,4 +132,3 @@ class ShardedLoader:
 
     def __iter__(self) -> Iterator[Any]:
         return iter(self._loader)
-

@@ -48,7 +48,9 @@ def per_class_scores(matrix: np.ndarray, classes: list[str]) -> dict[str, dict[s
     return scores
 
 
-def evaluate_run(run_dir: str | Path, split: str = "test", data: str | None = None, progress: bool = True) -> dict[str, Any]:
+def evaluate_run(
+    run_dir: str | Path, split: str = "test", data: str | None = None, progress: bool = True
+) -> dict[str, Any]:
     """Evaluate the run's last model on ``split`` and write ``metrics.json``, the confusion matrix and top losses.
 
     Args:
@@ -67,20 +69,28 @@ def evaluate_run(run_dir: str | Path, split: str = "test", data: str | None = No
     splits = _build.load_data(config)
     dataset = dict(splits.items()).get(split)
     if dataset is None:
-        raise DataError(f"{config.data} has no {split} split; choose one of {[n for n, _ in splits.items()]} with --split")
+        raise DataError(
+            f"{config.data} has no {split} split; choose one of {[n for n, _ in splits.items()]} with --split"
+        )
     if list(dataset.classes) != list(saved["classes"]):
-        raise DataError(f"{config.data} has classes {dataset.classes}; the run was trained on {saved['classes']}")
+        raise DataError(
+            f"{config.data} has classes {dataset.classes}; the run was trained on {saved['classes']}"
+        )
     precision = resolve_precision("fp32", torch.device("cpu"))
     loader = _build.make_loader(config, dataset, False, _build.normalisation(model), precision)
     logits, labels = predict(model, loader, progress)
     metrics = summarise(logits, labels, LossFn(saved["label_mode"]), list(saved["classes"]))
     metrics.update(split=split, data=config.data, run=str(run_dir))
-    metrics["confusion_matrix_png"], metrics["top_losses_png"] = write_figures(run_dir, split, dataset, logits, labels, metrics, saved)
+    metrics["confusion_matrix_png"], metrics["top_losses_png"] = write_figures(
+        run_dir, split, dataset, logits, labels, metrics, saved
+    )
     write_json_atomic(run_dir / "metrics.json", metrics)
     return metrics
 
 
-def summarise(logits: torch.Tensor, labels: torch.Tensor, loss_fn: LossFn, classes: list[str]) -> dict[str, Any]:
+def summarise(
+    logits: torch.Tensor, labels: torch.Tensor, loss_fn: LossFn, classes: list[str]
+) -> dict[str, Any]:
     """Accuracy, mean loss, the confusion matrix and per-class scores."""
     from convlens.report import confusion_matrix
 
@@ -97,14 +107,21 @@ def summarise(logits: torch.Tensor, labels: torch.Tensor, loss_fn: LossFn, class
 
 
 def write_figures(
-    run_dir: Path, split: str, dataset: Any, logits: torch.Tensor, labels: torch.Tensor, metrics: dict[str, Any],
+    run_dir: Path,
+    split: str,
+    dataset: Any,
+    logits: torch.Tensor,
+    labels: torch.Tensor,
+    metrics: dict[str, Any],
     saved: dict[str, Any],
 ) -> tuple[str, str]:
     """The confusion-matrix PNG and the gallery of the most confidently wrong images."""
     from convlens.report import plot_confusion, plot_gallery, top_losses
 
     loss_fn, classes = LossFn(saved["label_mode"]), list(saved["classes"])
-    cm_path = plot_confusion(np.array(metrics["confusion_matrix"]), classes, run_dir / f"confusion_{split}.png")
+    cm_path = plot_confusion(
+        np.array(metrics["confusion_matrix"]), classes, run_dir / f"confusion_{split}.png"
+    )
     losses = loss_fn(logits, labels, reduction="none").numpy()
     predicted, probs = loss_fn.predict(logits), loss_fn.probabilities(logits)
     picks = top_losses(losses, GALLERY_SIZE, wrong=(predicted != labels).numpy())
@@ -112,5 +129,7 @@ def write_figures(
         f"{classes[labels[i]]} -> {classes[predicted[i]]} ({float(probs[i, predicted[i]]):.2f}, loss {losses[i]:.2f})"
         for i in picks
     ]
-    gallery = plot_gallery([np.asarray(dataset.images[i]) for i in picks], captions, run_dir / f"top_losses_{split}.png")
+    gallery = plot_gallery(
+        [np.asarray(dataset.images[i]) for i in picks], captions, run_dir / f"top_losses_{split}.png"
+    )
     return cm_path.name, gallery.name

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors.torch import load_file, save_file
 from torch import nn
 
-from convlens._io import atomic_path, write_json_atomic
 from convlens.train import _build, _models
 from convlens.train import distributed as dist_utils
 from convlens.train._device import Precision
@@ -20,14 +17,15 @@ from convlens.train.features import FeatureCache, FeatureLoader, data_digest, ex
 from convlens.train.metrics import LossFn, num_outputs
 from convlens.train.resume import restore
 from convlens.train.trainer import Trainer
-from convlens.train.transfer import DenseHead, FeatureClassifier
 
 log = logging.getLogger(__name__)
 
 EXTRACT_BATCH = 50
 
 
-def split_features(config: TrainConfig, base: nn.Module, splits: Any, precision: Precision) -> dict[str, torch.Tensor]:
+def split_features(
+    config: TrainConfig, base: nn.Module, splits: Any, precision: Precision
+) -> dict[str, torch.Tensor]:
     """Features of every split, from the cache when present (rank 0 extracts, the other ranks wait and read)."""
     from convlens.data import BatchLoader
 
@@ -36,8 +34,12 @@ def split_features(config: TrainConfig, base: nn.Module, splits: Any, precision:
     out = {}
     for name, dataset in splits.items():
         key = FeatureCache.key(
-            base=config.base, weights=weights, data=data_digest(dataset), size=config.image_size,
-            channels=config.channels, precision=precision.name,
+            base=config.base,
+            weights=weights,
+            data=data_digest(dataset),
+            size=config.image_size,
+            channels=config.channels,
+            precision=precision.name,
         )
         if dist_utils.is_main_process() and cache.get(key) is None:
             loader = BatchLoader(dataset, batch_size=EXTRACT_BATCH, mean=norm["mean"], std=norm["std"])
@@ -51,46 +53,29 @@ def fit_on_features(
     config: TrainConfig, splits: Any, kind: str, precision: Precision, run_dir: Path
 ) -> tuple[Trainer, nn.Module]:
     """Train ``DenseHead`` on cached features; returns the trainer and the base + head model."""
-    n_out = num_outputs(kind, len(splits.classes))
-    base = _models.create_model(dataclasses.replace(config, dropout=0.0), n_out).to(precision.device)
+    model = _models.transfer_model(config, num_outputs(kind, len(splits.classes)))
+    base, head = model.base.to(precision.device), model.head.to(precision.device)
     if precision.channels_last:
         base = base.to(memory_format=torch.channels_last)
     features = split_features(config, base, splits, precision)
-    feature_shape = tuple(features["train"].shape[1:])
-    dropout = config.dropout or 0.5
-    head = DenseHead(feature_shape, n_out, dropout=dropout).to(precision.device)
-    extra = {"feature_shape": list(feature_shape), "head": {"hidden": 256, "dropout": dropout}}
-    callbacks = _build.make_callbacks(config, run_dir, write_head, _models.run_config(config, splits, kind, **extra))
+    run_config = _models.run_config(config, splits, kind)
+    callbacks = _build.make_callbacks(config, run_dir, _models.write_module, run_config)
     train_loader = FeatureLoader(features["train"], splits.train.labels, config.batch_size, True, config.seed)
     val = splits.validation
-    val_loader = FeatureLoader(features["validation"], val.labels, config.batch_size) if val is not None else None
+    val_loader = (
+        FeatureLoader(features["validation"], val.labels, config.batch_size) if val is not None else None
+    )
     trainer = Trainer(
-        head, _build.make_optimizer(config, head), LossFn(kind), train_loader, val_loader,
-        config.epochs, precision, callbacks,
+        head,
+        _build.make_optimizer(config, head),
+        LossFn(kind),
+        train_loader,
+        val_loader,
+        config.epochs,
+        precision,
+        callbacks,
     )
     if config.resume:
         restore(trainer, run_dir)
     trainer.fit()
-    return trainer, FeatureClassifier(base, head).eval()
-
-
-def write_head(model: nn.Module, folder: Path, config: dict[str, Any]) -> None:
-    """The head's weights as ``model.safetensors`` and the run's ``config.json``, atomically."""
-    folder.mkdir(parents=True, exist_ok=True)
-    with atomic_path(folder / "model.safetensors") as tmp:
-        save_file({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}, str(tmp))
-    write_json_atomic(folder / "config.json", config)
-
-
-def load_feature_run(folder: Path, config: dict[str, Any]) -> nn.Module:
-    """Rebuild base + head of a ``features`` run (the base from its pretrained weights)."""
-    from convlens import models
-
-    train_cfg = config["train"]
-    base = models.create(
-        config["model"], num_classes=config["num_classes"], pretrained=train_cfg.get("pretrained", True),
-        input_size=tuple(config["input_size"]),
-    )
-    head = DenseHead(tuple(config["feature_shape"]), config["num_classes"], **config["head"])
-    head.load_state_dict(load_file(str(folder / "model.safetensors")))
-    return FeatureClassifier(base, head).eval()
+    return trainer, model.eval()

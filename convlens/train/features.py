@@ -81,7 +81,9 @@ class FeatureCache:
 
 
 @torch.no_grad()
-def extract_features(base: nn.Module, loader: Iterable[Any], precision: Precision, progress: bool = True) -> torch.Tensor:
+def extract_features(
+    base: nn.Module, loader: Iterable[Any], precision: Precision, progress: bool = True
+) -> torch.Tensor:
     """``base.forward_features`` over every batch, in eval mode, stacked on the CPU."""
     was_training = base.training
     base.eval()
@@ -101,7 +103,9 @@ def extract_features(base: nn.Module, loader: Iterable[Any], precision: Precisio
 class FeatureLoader:
     """Batches of cached features and labels, shuffled with ``seed + epoch`` (like ``BatchLoader``)."""
 
-    def __init__(self, features: torch.Tensor, labels: Any, batch_size: int, shuffle: bool = False, seed: int = 0):
+    def __init__(
+        self, features: torch.Tensor, labels: Any, batch_size: int, shuffle: bool = False, seed: int = 0
+    ):
         self.features = features
         self.labels = torch.as_tensor(np.asarray(labels), dtype=torch.int64)
         self.batch_size, self.shuffle, self.seed, self.epoch = batch_size, shuffle, seed, 0

@@ -20,10 +20,14 @@ def check_resume_config(run_dir: Path, config: TrainConfig) -> None:
     """Refuse to resume with options that change what is trained (epochs may grow)."""
     saved = read_run_config(run_dir).get("train")
     if saved is None:
-        raise CheckpointError(f"{run_dir / 'config.json'} has no training options; it was not written by convlens train")
+        raise CheckpointError(
+            f"{run_dir / 'config.json'} has no training options; it was not written by convlens train"
+        )
     diff = config.differences(TrainConfig.from_dict(saved))
     if diff:
-        listed = "; ".join(f"--{k.replace('_', '-')} was {old!r}, now {new!r}" for k, (old, new) in diff.items())
+        listed = "; ".join(
+            f"--{k.replace('_', '-')} was {old!r}, now {new!r}" for k, (old, new) in diff.items()
+        )
         raise TrainingError(
             f"cannot resume {run_dir} with different options ({listed}); resume with the same options "
             f"(only --epochs may change) or train into a new --out"
@@ -34,7 +38,9 @@ def read_run_config(run_dir: Path) -> dict:
     """The ``config.json`` of a run folder."""
     path = Path(run_dir) / "config.json"
     if not path.is_file():
-        raise CheckpointError(f"{run_dir} holds no config.json; give the folder of a convlens run (its --out)")
+        raise CheckpointError(
+            f"{run_dir} holds no config.json; give the folder of a convlens run (its --out)"
+        )
     return json.loads(path.read_text(encoding="utf-8"))
 
 

@@ -55,7 +55,10 @@ def capture_rng() -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
     kind, keys, pos, has_gauss, cached = np.random.get_state()
     version, internal, gauss_next = random.getstate()
     tensors = {"rng.torch": torch.get_rng_state(), "rng.numpy": torch.from_numpy(keys.astype(np.int64))}
-    meta = {"numpy": [kind, int(pos), int(has_gauss), float(cached)], "python": [version, list(internal), gauss_next]}
+    meta = {
+        "numpy": [kind, int(pos), int(has_gauss), float(cached)],
+        "python": [version, list(internal), gauss_next],
+    }
     return tensors, meta
 
 
@@ -77,21 +80,27 @@ def sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def save_state(run_dir: Path, optimizer: torch.optim.Optimizer, info: dict[str, Any], guards: list[str]) -> None:
+def save_state(
+    run_dir: Path, optimizer: torch.optim.Optimizer, info: dict[str, Any], guards: list[str]
+) -> None:
     """Write the training state; ``guards`` are files (e.g. ``model.safetensors``) it must match on resume."""
     opt_tensors, opt_meta = flatten_optimizer(optimizer.state_dict())
     rng_tensors, rng_meta = capture_rng()
     with atomic_path(run_dir / STATE_TENSORS) as tmp:
         save_file({**opt_tensors, **rng_tensors}, str(tmp))
     hashes = {name: sha256(run_dir / name) for name in [*guards, STATE_TENSORS]}
-    write_json_atomic(run_dir / STATE_JSON, {**info, "optimizer": opt_meta, "rng": rng_meta, "sha256": hashes})
+    write_json_atomic(
+        run_dir / STATE_JSON, {**info, "optimizer": opt_meta, "rng": rng_meta, "sha256": hashes}
+    )
 
 
 def load_state(run_dir: Path) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
     """Read and verify the training state; raise :class:`CheckpointError` when it is missing or torn."""
     json_path = run_dir / STATE_JSON
     if not json_path.is_file():
-        raise CheckpointError(f"{run_dir} has no {STATE_JSON}; it is not a resumable run (drop --resume to start anew)")
+        raise CheckpointError(
+            f"{run_dir} has no {STATE_JSON}; it is not a resumable run (drop --resume to start anew)"
+        )
     info = json.loads(json_path.read_text(encoding="utf-8"))
     for name, expected in info["sha256"].items():
         path = run_dir / name

@@ -39,7 +39,7 @@ def find_layer(model: nn.Module, name: str) -> nn.Module:
     modules = dict(model.named_modules())
     if name in modules:
         return modules[name]
-    matches = [m for path, m in modules.items() if path.rsplit(".", 1)[-1] == name]
+    matches = [m for path, m in modules.items() if path.endswith("." + name)]
     if len(matches) == 1:
         return matches[0]
     raise ConfigError(f"layer {name!r} not found; choose one of: {', '.join(layer_names(model))}")
@@ -53,34 +53,46 @@ def layer_names(model: nn.Module) -> list[str]:
 
 
 def unfreeze_from(model: nn.Module, layer_name: str) -> list[str]:
-    """Freeze everything, then unfreeze ``layer_name``, every later layer and the classifier.
+    """Freeze everything, then unfreeze ``layer_name``, every later layer and the head.
 
     Returns:
         The names of the layers that train again.
     """
     names = layer_names(model)
     if layer_name not in names:
-        raise ConfigError(f"--unfreeze-from {layer_name!r} is not a layer of this model; choose one of: {', '.join(names)}")
+        raise ConfigError(
+            f"--unfreeze-from {layer_name!r} is not a layer of this model; choose one of: {', '.join(names)}"
+        )
     set_trainable(model, False)
     unfrozen = names[names.index(layer_name) :]
     for name in unfrozen:
         set_trainable(find_layer(model, name), True)
-    set_trainable(classifier_of(model), True)
+    set_trainable(head_of(model), True)
+    _freeze_unused_classifier(model)
     return unfrozen
 
 
-def classifier_of(model: nn.Module) -> nn.Module:
-    """The model's classifier (``get_classifier()`` of the model contract)."""
+def head_of(model: nn.Module) -> nn.Module:
+    """What is trained on top of the base: a :class:`FeatureClassifier`'s dense head, else the classifier."""
+    if isinstance(model, FeatureClassifier):
+        return model.head
     if hasattr(model, "get_classifier"):
         return model.get_classifier()
     raise ConfigError(f"{type(model).__name__} has no get_classifier(); it cannot be used as a transfer base")
 
 
+def _freeze_unused_classifier(model: nn.Module) -> None:
+    """The base's own (ImageNet) classifier is not used under a dense head: never train or count it."""
+    if isinstance(model, FeatureClassifier) and hasattr(model.base, "get_classifier"):
+        set_trainable(model.base.get_classifier(), False)
+
+
 def freeze_base(model: nn.Module) -> tuple[int, int]:
-    """Freeze all but the classifier; return the trainable tensor counts before and after."""
+    """Freeze all but the head; return the trainable tensor counts before and after (VGG16: 30 -> 4)."""
+    _freeze_unused_classifier(model)
     before = trainable_tensors(model)
     set_trainable(model, False)
-    set_trainable(classifier_of(model), True)
+    set_trainable(head_of(model), True)
     return before, trainable_tensors(model)
 
 
@@ -101,7 +113,9 @@ class DenseHead(nn.Module):
         dropout: dropout before the output layer (0.5 in the book).
     """
 
-    def __init__(self, feature_shape: tuple[int, ...], num_outputs: int, hidden: int = 256, dropout: float = 0.5):
+    def __init__(
+        self, feature_shape: tuple[int, ...], num_outputs: int, hidden: int = 256, dropout: float = 0.5
+    ):
         super().__init__()
         channels = feature_shape[0]
         self.flatten = math.prod(feature_shape) <= FLATTEN_LIMIT
@@ -141,3 +155,21 @@ class FeatureClassifier(nn.Module):
 
     def layer_names(self) -> list[str]:
         return layer_names(self.base)
+
+
+@torch.no_grad()
+def feature_shape(base: nn.Module, input_size: tuple[int, int, int]) -> tuple[int, ...]:
+    """``(C, H, W)`` of ``base.forward_features`` for one input of ``input_size``."""
+    was_training = base.training
+    base.eval()
+    try:
+        return tuple(base.forward_features(torch.zeros(1, *input_size)).shape[1:])
+    finally:
+        base.train(was_training)
+
+
+def with_dense_head(
+    base: nn.Module, num_outputs: int, input_size: tuple[int, int, int], dropout: float = 0.5
+) -> FeatureClassifier:
+    """The book's transfer model: ``base`` + flatten/pool -> dense 256 -> Dropout -> ``num_outputs`` logits."""
+    return FeatureClassifier(base, DenseHead(feature_shape(base, input_size), num_outputs, dropout=dropout))

@@ -25,16 +25,27 @@ def main(out: Path) -> None:
     images = (rng.random((12, 8, 8, 3)) * 100 + labels[:, None, None, None] * 120).astype(np.uint8)
     dataset = ArrayDataset(images, labels, ["a", "b"])
     loader = dist_utils.ShardedLoader(
-        dataset, lambda ds, idx: BatchLoader(ds, batch_size=2, shuffle=True, seed=dist_utils.rank(), indices=idx), True, 0
+        dataset,
+        lambda ds, idx: BatchLoader(ds, batch_size=2, shuffle=True, seed=dist_utils.rank(), indices=idx),
+        True,
+        0,
     )
-    model = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.ReLU(), torch.nn.Flatten(), torch.nn.Linear(144, 1))
+    model = torch.nn.Sequential(
+        torch.nn.Conv2d(3, 4, 3), torch.nn.ReLU(), torch.nn.Flatten(), torch.nn.Linear(144, 1)
+    )
     opt = torch.optim.SGD(model.parameters(), lr=0.05)
-    trainer = Trainer(model, opt, LossFn("binary"), loader, None, 2, resolve_precision("fp32", torch.device("cpu")))
+    trainer = Trainer(
+        model, opt, LossFn("binary"), loader, None, 2, resolve_precision("fp32", torch.device("cpu"))
+    )
     history = trainer.fit()
     rank = dist_utils.rank()
-    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(out / f"rank{rank}.safetensors"))
+    save_file(
+        {k: v.contiguous() for k, v in model.state_dict().items()}, str(out / f"rank{rank}.safetensors")
+    )
     shard = loader.shard_indices().tolist()
-    (out / f"rank{rank}.json").write_text(json.dumps({"shard": shard, "history": history, "world": dist_utils.world_size()}))
+    (out / f"rank{rank}.json").write_text(
+        json.dumps({"shard": shard, "history": history, "world": dist_utils.world_size()})
+    )
     dist_utils.shutdown()
 
 

@@ -16,14 +16,21 @@ from convlens._io import atomic_path, write_json_atomic
 def tiny_model(num_outputs: int = 1, seed: int = 0) -> nn.Module:
     torch.manual_seed(seed)
     return nn.Sequential(
-        nn.Conv2d(3, 4, 3), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(0.3), nn.Linear(4, num_outputs)
+        nn.Conv2d(3, 4, 3),
+        nn.ReLU(),
+        nn.AdaptiveAvgPool2d(1),
+        nn.Flatten(),
+        nn.Dropout(0.3),
+        nn.Linear(4, num_outputs),
     )
 
 
 class TinyLoader:
     """Shuffles and 'augments' (random noise) with seed + epoch, like convlens.data.BatchLoader."""
 
-    def __init__(self, n: int = 16, batch_size: int = 4, seed: int = 0, classes: int = 2, nan_at: int | None = None):
+    def __init__(
+        self, n: int = 16, batch_size: int = 4, seed: int = 0, classes: int = 2, nan_at: int | None = None
+    ):
         g = torch.Generator().manual_seed(123)
         self.y = torch.arange(n) % classes
         self.x = torch.rand(n, 3, 8, 8, generator=g) * 0.2 + self.y.view(-1, 1, 1, 1).float() * 0.5

@@ -15,7 +15,13 @@ from torch import nn
 import convlens.models
 
 
-def make_image_folder(root: Path, classes=("cat", "dog"), per_class: int = 4, splits=("train", "validation", "test"), size: int = 32) -> Path:
+def make_image_folder(
+    root: Path,
+    classes=("cat", "dog"),
+    per_class: int = 4,
+    splits=("train", "validation", "test"),
+    size: int = 32,
+) -> Path:
     """``root/<split>/<class>/<i>.png``: bright images for class 1, dark ones for class 0 (learnable)."""
     rng = np.random.default_rng(0)
     for split in splits:
@@ -42,7 +48,12 @@ class TinyNet(nn.Module):
         self.conv2d_2 = nn.Conv2d(4, 8, 3)
         self.dropout = nn.Dropout(dropout)
         self.fc = nn.Linear(8, num_classes)
-        self.pretrained_cfg = {"input_size": tuple(input_size), "mean": None, "std": None, "num_classes": num_classes}
+        self.pretrained_cfg = {
+            "input_size": tuple(input_size),
+            "mean": None,
+            "std": None,
+            "num_classes": num_classes,
+        }
 
     def forward_features(self, x):
         return torch.relu(self.conv2d_2(torch.relu(self.conv2d_1(x))))
@@ -81,7 +92,12 @@ def _save_checkpoint(model, run_dir, config):
 
 def _load_checkpoint(path):
     config = json.loads((Path(path) / "config.json").read_text())
-    model = _create(config["model"], config["num_classes"], input_size=config["input_size"], **config.get("model_kwargs", {}))
+    model = _create(
+        config["model"],
+        config["num_classes"],
+        input_size=config["input_size"],
+        **config.get("model_kwargs", {}),
+    )
     model.load_state_dict(load_file(str(Path(path) / "model.safetensors")))
     return model.eval(), config
 
@@ -90,6 +106,10 @@ def _load_checkpoint(path):
 def models_contract(monkeypatch):
     """The real convlens.models when it has landed, else the stand-in above."""
     if not hasattr(convlens.models, "create"):
-        for name, fn in (("create", _create), ("save_checkpoint", _save_checkpoint), ("load_checkpoint", _load_checkpoint)):
+        for name, fn in (
+            ("create", _create),
+            ("save_checkpoint", _save_checkpoint),
+            ("load_checkpoint", _load_checkpoint),
+        ):
             monkeypatch.setattr(convlens.models, name, fn, raising=False)
     return convlens.models

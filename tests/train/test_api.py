@@ -17,7 +17,9 @@ pytestmark = pytest.mark.usefixtures("models_contract")
 
 
 def config(data, out, **kw):
-    options = dict(data=str(data), out=str(out), image_size=32, batch_size=4, epochs=1, lr=1e-3, progress=False)
+    options = dict(
+        data=str(data), out=str(out), image_size=32, batch_size=4, epochs=1, lr=1e-3, progress=False
+    )
     return TrainConfig(**{**options, **kw})
 
 
@@ -25,13 +27,22 @@ def test_train_writes_run_and_evaluate_reads_it(image_folder, tmp_path):
     run = train(config(image_folder, tmp_path / "run", epochs=2))
     assert len(run.history) == 2 and run.label_mode == "binary"
     names = {p.name for p in run.out.iterdir()}
-    assert {"model.safetensors", "config.json", "history.csv", "history.json", "curves.png", "curves_smoothed.png"} <= names
+    assert {
+        "model.safetensors",
+        "config.json",
+        "history.csv",
+        "history.json",
+        "curves.png",
+        "curves_smoothed.png",
+    } <= names
     assert (run.out / "best" / "model.safetensors").is_file()
     metrics = evaluate_run(run.out, split="test", progress=False)
     saved = json.loads((run.out / "metrics.json").read_text())
     assert saved["count"] == 8 and 0 <= saved["accuracy"] <= 1 and saved["accuracy"] == metrics["accuracy"]
     assert set(saved["per_class"]) == {"cat", "dog"} and sum(map(sum, saved["confusion_matrix"])) == 8
-    assert (run.out / saved["confusion_matrix_png"]).is_file() and (run.out / saved["top_losses_png"]).is_file()
+    assert (run.out / saved["confusion_matrix_png"]).is_file() and (
+        run.out / saved["top_losses_png"]
+    ).is_file()
 
 
 def test_resume_with_more_epochs_matches_a_straight_run(image_folder, tmp_path):
@@ -39,7 +50,9 @@ def test_resume_with_more_epochs_matches_a_straight_run(image_folder, tmp_path):
     train(config(image_folder, tmp_path / "b", epochs=1, augment="book", dropout=0.3))
     resumed = train(config(image_folder, tmp_path / "b", epochs=2, augment="book", dropout=0.3, resume=True))
     assert [r["loss"] for r in resumed.history] == [r["loss"] for r in straight.history]
-    assert (tmp_path / "a" / "model.safetensors").read_bytes() == (tmp_path / "b" / "model.safetensors").read_bytes()
+    assert (tmp_path / "a" / "model.safetensors").read_bytes() == (
+        tmp_path / "b" / "model.safetensors"
+    ).read_bytes()
 
 
 def test_resume_with_different_options_is_refused(image_folder, tmp_path):
@@ -53,7 +66,16 @@ def test_resume_with_different_options_is_refused(image_folder, tmp_path):
 def test_out_holding_another_models_run_is_refused(image_folder, tmp_path):
     train(config(image_folder, tmp_path / "run"))
     with pytest.raises(TrainingError, match="holds a run of model 'small_convnet'"):
-        train(config(image_folder, tmp_path / "run", base="efficientnet_lite0", mode="frozen", pretrained=False, overwrite=True))
+        train(
+            config(
+                image_folder,
+                tmp_path / "run",
+                base="efficientnet_lite0",
+                mode="frozen",
+                pretrained=False,
+                overwrite=True,
+            )
+        )
     with pytest.raises(TrainingError, match="--resume to continue it, --overwrite"):
         train(config(image_folder, tmp_path / "run"))
 
@@ -101,6 +123,15 @@ def test_features_mode_caches_and_reuses_features(image_folder, tmp_path):
 def test_frozen_then_finetune_from_its_checkpoint(image_folder, tmp_path, capsys):
     kw = dict(base="efficientnet_lite0", pretrained=False)
     frozen = train(config(image_folder, tmp_path / "frozen", mode="frozen", **kw))
-    tune = train(config(image_folder, tmp_path / "tune", mode="finetune", unfreeze_from=frozen.model.layer_names()[-2],
-                        init_from=str(frozen.out), lr=1e-5, **kw))
+    tune = train(
+        config(
+            image_folder,
+            tmp_path / "tune",
+            mode="finetune",
+            unfreeze_from=frozen.model.layer_names()[-2],
+            init_from=str(frozen.out),
+            lr=1e-5,
+            **kw,
+        )
+    )
     assert len(tune.history) == 1

@@ -13,8 +13,19 @@ pytestmark = pytest.mark.usefixtures("models_contract")
 
 def test_train_then_evaluate(image_folder, tmp_path, capsys):
     out = tmp_path / "run"
-    args = ["train", str(image_folder), "--out", str(out), "--image-size", "32", "--batch-size", "4", "--epochs", "1",
-            "--no-progress"]
+    args = [
+        "train",
+        str(image_folder),
+        "--out",
+        str(out),
+        "--image-size",
+        "32",
+        "--batch-size",
+        "4",
+        "--epochs",
+        "1",
+        "--no-progress",
+    ]
     assert main(args) == 0
     assert "1 epochs" in capsys.readouterr().out
     assert main(["evaluate", str(out), "--split", "test", "--no-progress"]) == 0
@@ -24,7 +35,9 @@ def test_train_then_evaluate(image_folder, tmp_path, capsys):
 
 def test_config_file_and_cli_override(image_folder, tmp_path):
     cfg = tmp_path / "train.yaml"
-    cfg.write_text(f"data: {image_folder}\nimage-size: 32\nbatch_size: 4\nepochs: 3\nlr: 0.001\nprogress: false\n")
+    cfg.write_text(
+        f"data: {image_folder}\nimage-size: 32\nbatch_size: 4\nepochs: 3\nlr: 0.001\nprogress: false\n"
+    )
     out = tmp_path / "run"
     assert main(["train", str(image_folder), "--config", str(cfg), "--epochs", "1", "--out", str(out)]) == 0
     saved = json.loads((out / "config.json").read_text())["train"]

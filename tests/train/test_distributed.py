@@ -17,7 +17,9 @@ WORKER = Path(__file__).with_name("_ddp_worker.py")
 
 def run_group(cmd: list[str], env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess:
     """Run torchrun in its own process group so that a hang kills the workers too."""
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    proc = subprocess.Popen(
+        cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
     try:
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -28,7 +30,16 @@ def run_group(cmd: list[str], env: dict[str, str], timeout: float = 120) -> subp
 
 def test_two_ranks_agree_and_see_disjoint_shards(tmp_path):
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2", str(WORKER), str(tmp_path)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc_per_node",
+        "2",
+        str(WORKER),
+        str(tmp_path),
+    ]
     done = run_group(cmd, env)
     assert done.returncode == 0, done.stderr[-3000:]
     w0, w1 = (load_file(str(tmp_path / f"rank{r}.safetensors")) for r in (0, 1))

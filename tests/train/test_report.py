@@ -5,7 +5,14 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-from convlens.report import confusion_matrix, plot_confusion, plot_curves, plot_gallery, smooth_curve, top_losses
+from convlens.report import (
+    confusion_matrix,
+    plot_confusion,
+    plot_curves,
+    plot_gallery,
+    smooth_curve,
+    top_losses,
+)
 
 
 def test_smooth_curve_matches_the_books_ema():
@@ -28,7 +35,10 @@ def test_top_losses_picks_largest_wrong():
 
 
 def test_plots_write_pngs(tmp_path):
-    history = [{"epoch": e, "loss": 1 / e, "acc": 1 - 1 / e, "val_loss": 1.2 / e, "val_acc": 0.9 - 1 / e} for e in (1, 2, 3)]
+    history = [
+        {"epoch": e, "loss": 1 / e, "acc": 1 - 1 / e, "val_loss": 1.2 / e, "val_acc": 0.9 - 1 / e}
+        for e in (1, 2, 3)
+    ]
     paths = [
         plot_curves(history, tmp_path / "curves.png"),
         plot_curves(history, tmp_path / "curves_smoothed.png", smooth=0.8),
@@ -38,4 +48,9 @@ def test_plots_write_pngs(tmp_path):
     for path in paths:
         with Image.open(path) as image:
             assert image.format == "PNG" and image.size[0] > 100
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["cm.png", "curves.png", "curves_smoothed.png", "g.png"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "cm.png",
+        "curves.png",
+        "curves_smoothed.png",
+        "g.png",
+    ]

@@ -30,10 +30,17 @@ class Recorder(Callback):
 
 def make_trainer(run_dir, epochs=2, nan_at=None, optimizer="adam", callbacks=(), seed=0):
     model = tiny_model(seed=seed)
-    opt = torch.optim.Adam(model.parameters(), lr=0.05) if optimizer == "adam" else torch.optim.RMSprop(
-        model.parameters(), lr=0.01
+    opt = (
+        torch.optim.Adam(model.parameters(), lr=0.05)
+        if optimizer == "adam"
+        else torch.optim.RMSprop(model.parameters(), lr=0.01)
     )
-    cbs = [NanGuard(run_dir), History(run_dir), Checkpoint(run_dir, write_checkpoint, {"model": "tiny"}), *callbacks]
+    cbs = [
+        NanGuard(run_dir),
+        History(run_dir),
+        Checkpoint(run_dir, write_checkpoint, {"model": "tiny"}),
+        *callbacks,
+    ]
     loader = TinyLoader(nan_at=nan_at)
     return Trainer(model, opt, LossFn("binary"), loader, TinyLoader(n=8), epochs, FP32, cbs)
 

@@ -39,7 +39,9 @@ def test_feature_loader_shuffles_per_epoch_and_covers_all(tmp_path):
     first = torch.cat([y for _, y in loader])
     loader.set_epoch(1)
     second = torch.cat([y for _, y in loader])
-    assert sorted(first.tolist()) == list(range(10)) and first.tolist() != second.tolist() and len(loader) == 3
+    assert (
+        sorted(first.tolist()) == list(range(10)) and first.tolist() != second.tolist() and len(loader) == 3
+    )
 
 
 def test_feature_cache_round_trip(tmp_path):
@@ -48,3 +50,15 @@ def test_feature_cache_round_trip(tmp_path):
     assert cache.get(key) is None
     cache.put(key, torch.ones(2, 3))
     assert torch.equal(cache.get(key), torch.ones(2, 3)) and key != FeatureCache.key(base="b", size=64)
+
+
+def test_book_head_counts_like_keras():
+    from convlens.train.transfer import with_dense_head
+
+    model = with_dense_head(TinyNet(1), 1, (3, 32, 32))
+    assert freeze_base(model) == (
+        8,
+        4,
+    )  # the base's unused classifier is never counted (VGG16: 26 + 4 = 30 -> 4)
+    assert unfreeze_from(model, "conv2d_2") == ["conv2d_2", "fc"]
+    assert trainable_tensors(model) == 6 and not model.base.fc.weight.requires_grad
