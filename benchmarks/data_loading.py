@@ -6,7 +6,9 @@ with 2 worker processes, batch 20. convlens: ``resolve_dataset`` with an empty d
 memory map + iterate). Both read the same split folders in the same run, after one warm-up read of
 every file so the OS page cache is warm for both.
 
-Usage: ``python benchmarks/data_loading.py [--pool ../shared/data/dogs-vs-cats/raw] [--epochs 3]``
+Usage: ``python benchmarks/data_loading.py [--pool ../shared/data/dogs-vs-cats/raw] [--rounds 3]``
+
+Rounds interleave peer, first and cached epochs so that load from other processes hits all three.
 """
 
 from __future__ import annotations
@@ -35,7 +37,9 @@ def warm_page_cache(root: Path) -> int:
 
 def peer_epoch(root: Path, workers: int) -> tuple[int, float]:
     tf = transforms.Compose([transforms.Resize(SIZE), transforms.ToTensor()])
-    data = ConcatDataset([datasets.ImageFolder(str(root / s), transform=tf) for s in ("train", "validation", "test")])
+    data = ConcatDataset(
+        [datasets.ImageFolder(str(root / s), transform=tf) for s in ("train", "validation", "test")]
+    )
     loader = DataLoader(data, batch_size=BATCH, num_workers=workers, shuffle=False)
     start, n = time.perf_counter(), 0
     for x, _ in loader:
@@ -46,7 +50,7 @@ def peer_epoch(root: Path, workers: int) -> tuple[int, float]:
 def convlens_epoch(root: Path, cache: Path) -> tuple[int, float]:
     start, n = time.perf_counter(), 0
     splits = resolve_dataset(root, image_size=SIZE, cache_dir=cache, progress=False)
-    for _, ds in splits.items():
+    for _, ds in splits.items():  # noqa: PERF102 - DataSplits.items() is a list of pairs, not a dict
         for x, _ in BatchLoader(ds, batch_size=BATCH):
             n += x.shape[0]
     return n, time.perf_counter() - start
@@ -55,24 +59,32 @@ def convlens_epoch(root: Path, cache: Path) -> tuple[int, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pool", type=Path, default=REPO.parent / "shared/data/dogs-vs-cats/raw")
-    parser.add_argument("--epochs", type=int, default=3, help="cached epochs to time (median reported)")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (medians reported)")
     parser.add_argument("--workers", type=int, default=2, help="DataLoader workers of the peer")
     args = parser.parse_args()
     torch.set_num_threads(2)
+    times: dict[str, list[float]] = {"peer": [], "first": [], "cached": []}
     with tempfile.TemporaryDirectory() as tmp:
-        root, cache = Path(tmp) / "split", Path(tmp) / "cache"
+        root = Path(tmp) / "split"
         split_pool(args.pool, root, counts=(1000, 500, 500), order="natural", link="copy")
-        print(f"split of {args.pool}: 4000 images into {root}; warm-up read {warm_page_cache(root) / 1e6:.0f} MB")
-        n, peer_s = peer_epoch(root, args.workers)
-        peer = n / peer_s
-        print(f"peer  torchvision ImageFolder + DataLoader({args.workers} workers): {n} img in {peer_s:.2f} s = {peer:.0f} img/s")
-        n, first_s = convlens_epoch(root, cache)
-        first = n / first_s
-        print(f"convlens first epoch (decode + cache + batches):        {n} img in {first_s:.2f} s = {first:.0f} img/s")
-        cached_s = statistics.median(convlens_epoch(root, cache)[1] for _ in range(args.epochs))
-        cached = n / cached_s
-        print(f"convlens cached epoch (median of {args.epochs}):                    {n} img in {cached_s:.3f} s = {cached:.0f} img/s")
-        print(f"ratios vs peer: first epoch {first / peer:.2f}x, cached epoch {cached / peer:.1f}x")
+        print(
+            f"split of {args.pool}: 4000 images into {root}; warm-up read {warm_page_cache(root) / 1e6:.0f} MB"
+        )
+        for r in range(args.rounds):
+            cache = Path(tmp) / f"cache{r}"  # empty: a true first epoch every round
+            n, seconds = peer_epoch(root, args.workers)
+            times["peer"].append(seconds)
+            times["first"].append(convlens_epoch(root, cache)[1])
+            times["cached"].append(convlens_epoch(root, cache)[1])
+            print(f"round {r}: " + ", ".join(f"{k} {v[-1]:.3f} s" for k, v in times.items()))
+    rate = {k: n / statistics.median(v) for k, v in times.items()}
+    print(f"peer  torchvision ImageFolder + DataLoader({args.workers} workers): {rate['peer']:.0f} img/s")
+    print(f"convlens first epoch (decode + cache + batches): {rate['first']:.0f} img/s")
+    print(f"convlens cached epoch (open cache + batches):   {rate['cached']:.0f} img/s")
+    print(
+        f"ratios vs peer (medians of {args.rounds} rounds): first epoch {rate['first'] / rate['peer']:.2f}x, "
+        f"cached epoch {rate['cached'] / rate['peer']:.1f}x"
+    )
 
 
 if __name__ == "__main__":

@@ -68,22 +68,6 @@ def _decode_one(path: str, size, channels, interp) -> np.ndarray | SkippedFile:
         return SkippedFile(path, exc.reason)
 
 
-def decode_many(
-    paths: Sequence[str],
-    size: tuple[int, int] | None,
-    channels: int,
-    interp: str,
-    workers: int,
-    progress: bool,
-) -> list[np.ndarray | SkippedFile]:
-    """Decode ``paths`` with a thread pool; bad files come back as :class:`SkippedFile`."""
-    if not paths:
-        return []
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        results = pool.map(lambda p: _decode_one(p, size, channels, interp), paths)
-        return list(track(results, "Decoding images", total=len(paths), enabled=progress))
-
-
 def _read_index(folder: Path) -> tuple[dict[str, list], np.ndarray | None]:
     try:
         index = json.loads((folder / "index.json").read_text())
@@ -119,52 +103,110 @@ def load_images(
         ``images`` uint8 ``(len(kept), H, W, C)`` (a read-only memory map when cached),
         ``kept`` the indices into ``paths`` of the rows, ``skipped`` the files left out and why.
     """
-    paths = [str(p) for p in paths]
-    workers = workers or default_workers()
+    job = _Job([str(p) for p in paths], size, channels, interpolation, workers or default_workers(), progress)
     if cache_dir is False:
-        return _assemble(
-            paths, decode_many(paths, size, channels, interpolation, workers, progress), size, channels
-        )
+        return job.run(folder=None, stored={}, old=None)
     root = default_cache_root() if cache_dir in (None, True) else Path(cache_dir)  # type: ignore[arg-type]
-    folder = cache_folder(root, paths, size, channels, interpolation)
-    return _load_cached(folder, paths, size, channels, interpolation, workers, progress)
-
-
-def _assemble(paths, results, size, channels):
-    kept = [i for i, r in enumerate(results) if isinstance(r, np.ndarray)]
-    skipped = [r for r in results if isinstance(r, SkippedFile)]
-    _log_skipped(skipped)
-    if not kept:
-        shape = (0, *(size or (0, 0)), channels)
-        return np.zeros(shape, dtype=np.uint8), kept, skipped
-    return np.stack([results[i] for i in kept]), kept, skipped
-
-
-def _load_cached(folder: Path, paths, size, channels, interp, workers, progress):
-    stored, old_images = _read_index(folder)
-    keys = [file_key(p) for p in paths]
-    fresh = [
-        i for i, (p, k) in enumerate(zip(paths, keys)) if p not in stored or tuple(stored[p][0] or ()) != k
-    ]
-    if old_images is not None and not fresh and len(stored) == len(paths):
+    folder = cache_folder(root, job.paths, size, channels, interpolation)
+    stored, old = _read_index(folder)
+    keys = [file_key(p) for p in job.paths]
+    if (
+        old is not None
+        and len(stored) == len(keys)
+        and all(_hit(stored, p, k) for p, k in zip(job.paths, keys))
+    ):
         log.debug("cache hit: %s", folder)
-        return _from_index(stored, old_images, paths)
-    log.debug("decoding %d of %d files into %s", len(fresh), len(paths), folder)
-    decoded = dict(
-        zip(fresh, decode_many([paths[i] for i in fresh], size, channels, interp, workers, progress))
-    )
-    results = []
-    for i, path in enumerate(paths):
-        if i in decoded:
-            results.append(decoded[i])
-        elif stored[path][1] >= 0:
-            results.append(old_images[stored[path][1]])
+        return _from_index(stored, old, job.paths)
+    return job.run(folder, stored, old, keys)
+
+
+def _hit(stored: dict[str, list], path: str, key: Key | None) -> bool:
+    return key is not None and path in stored and tuple(stored[path][0] or ()) == key
+
+
+class _Job:
+    """Decode the missing rows straight into the output array (a memory map when caching)."""
+
+    def __init__(self, paths, size, channels, interp, workers, progress) -> None:
+        self.paths, self.size, self.channels, self.interp = paths, size, channels, interp
+        self.workers, self.progress = workers, progress
+
+    def run(self, folder: Path | None, stored: dict, old: np.ndarray | None, keys=None):
+        keys = keys or [None] * len(self.paths)
+        reuse = {i: stored[p][1] for i, (p, k) in enumerate(zip(self.paths, keys)) if _hit(stored, p, k)}
+        reasons = {i: stored[self.paths[i]][2] for i, row in reuse.items() if row < 0}
+        fresh = [i for i in range(len(self.paths)) if i not in reuse]
+        log.debug("decoding %d of %d files (cache %s)", len(fresh), len(self.paths), folder)
+        shape = self._row_shape(old, fresh)
+        tmp = folder / f".images.tmp-{os.getpid()}.npy" if folder else None
+        if folder:
+            folder.mkdir(parents=True, exist_ok=True)
+            out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.uint8, shape=(len(self.paths), *shape))
         else:
-            results.append(SkippedFile(path, stored[path][2]))
-    _check_same_size(paths, results, size)
-    _write_cache(folder, paths, keys, results, size, channels)
-    stored, images = _read_index(folder)
-    return _from_index(stored, images, paths)
+            out = np.empty((len(self.paths), *shape), dtype=np.uint8)
+        for i, row in reuse.items():
+            if row >= 0:
+                out[i] = old[row]
+        reasons.update(self._decode_into(out, fresh, shape))
+        return self._finish(out, tmp, folder, keys, reasons)
+
+    def _row_shape(self, old: np.ndarray | None, fresh: list[int]) -> tuple[int, int, int]:
+        if self.size is not None:
+            return (*self.size, self.channels)
+        if old is not None and len(old):
+            return tuple(old.shape[1:])
+        for i in fresh:  # native size: the first readable image decides
+            result = _decode_one(self.paths[i], None, self.channels, self.interp)
+            if isinstance(result, np.ndarray):
+                return result.shape
+        return (0, 0, self.channels)
+
+    def _decode_into(self, out: np.ndarray, fresh: list[int], shape) -> dict[int, str]:
+        def work(i: int) -> str | None:
+            result = _decode_one(self.paths[i], self.size, self.channels, self.interp)
+            if isinstance(result, SkippedFile):
+                return result.reason
+            if result.shape != shape:
+                return f"size {result.shape[1]}x{result.shape[0]} differs from {shape[1]}x{shape[0]}; give a target size"
+            out[i] = result
+            return None
+
+        if not fresh:
+            return {}
+        with ThreadPoolExecutor(max_workers=self.workers) as pool:
+            done = track(pool.map(work, fresh), "Decoding images", total=len(fresh), enabled=self.progress)
+            return {i: reason for i, reason in zip(fresh, done) if reason is not None}
+
+    def _finish(self, out: np.ndarray, tmp: Path | None, folder: Path | None, keys, reasons: dict[int, str]):
+        kept = [i for i in range(len(self.paths)) if i not in reasons]
+        skipped = [SkippedFile(self.paths[i], reasons[i]) for i in sorted(reasons)]
+        _log_skipped(skipped)
+        if reasons:
+            compact = out[kept] if folder is None else _compact(out, tmp, kept)
+        else:
+            compact = out
+        if folder is None:
+            return compact, kept, skipped
+        compact.flush()
+        del out, compact
+        os.replace(tmp, folder / "images.npy")
+        rows = dict(zip(kept, range(len(kept))))
+        entries = [[p, keys[i], rows.get(i, -1), reasons.get(i, "")] for i, p in enumerate(self.paths)]
+        index = {"version": CACHE_VERSION, "rows": len(kept), "entries": entries}
+        write_json_atomic(folder / "index.json", index, indent=0)
+        stored, images = _read_index(folder)
+        return _from_index(stored, images, self.paths)
+
+
+def _compact(out: np.ndarray, tmp: Path, kept: list[int]) -> np.ndarray:
+    """Drop the rows of skipped files (rare), into a second temporary file that replaces ``tmp``."""
+    tmp2 = tmp.with_name(tmp.stem + "-compact.npy")
+    compact = np.lib.format.open_memmap(tmp2, mode="w+", dtype=np.uint8, shape=(len(kept), *out.shape[1:]))
+    for start in range(0, len(kept), 1024):
+        compact[start : start + 1024] = out[kept[start : start + 1024]]
+    compact.flush()
+    os.replace(tmp2, tmp)
+    return compact
 
 
 def _from_index(stored, images, paths):
@@ -172,38 +214,6 @@ def _from_index(stored, images, paths):
     skipped = [SkippedFile(p, stored[p][2]) for p in paths if stored[p][1] < 0]
     _log_skipped(skipped)
     return images, kept, skipped
-
-
-def _check_same_size(paths, results, size) -> None:
-    if size is not None:
-        return
-    shapes = {r.shape for r in results if isinstance(r, np.ndarray)}
-    if len(shapes) > 1:
-        from convlens.errors import DataError
-
-        raise DataError(f"images have different sizes {sorted(shapes)}; give a target size such as 150x150")
-
-
-def _write_cache(folder: Path, paths, keys, results, size, channels) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    good = [r for r in results if isinstance(r, np.ndarray)]
-    shape = (len(good), *(good[0].shape if good else (*(size or (0, 0)), channels)))
-    tmp = folder / f".images.tmp-{os.getpid()}.npy"
-    out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.uint8, shape=shape)
-    entries, row = [], 0
-    for path, key, result in zip(paths, keys, results):
-        if isinstance(result, np.ndarray):
-            out[row] = result
-            entries.append([path, key, row, ""])
-            row += 1
-        else:
-            entries.append([path, key, -1, result.reason])
-    out.flush()
-    del out
-    os.replace(tmp, folder / "images.npy")
-    write_json_atomic(
-        folder / "index.json", {"version": CACHE_VERSION, "rows": row, "entries": entries}, indent=0
-    )
 
 
 def _log_skipped(skipped: list[SkippedFile]) -> None:

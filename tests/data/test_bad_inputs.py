@@ -77,6 +77,9 @@ def test_bad_files_are_skipped_and_reported_by_loader(corpus, tree_snapshot, cap
         assert fragment in reasons.get(name, ""), f"{label}: {reasons.get(name)}"
     assert len(splits.train) + len(splits.validation) == 6
     assert "skipped" in caplog.text
+    again = resolve_dataset(root, image_size=(16, 16), val_fraction=0.34, progress=False)  # from the cache
+    assert {Path(s.path).name: s.reason for s in again.skipped} == reasons
+    assert np.array_equal(again.train.images, splits.train.images)
     assert tree_snapshot(root) == before
 
 
