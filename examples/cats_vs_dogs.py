@@ -127,12 +127,8 @@ def main() -> None:
 
 
 def default_unfreeze() -> str:
-    """Lite0's last block (the counterpart of VGG16's ``block5_conv1``)."""
-    from convlens.models import create
-
-    names = create(LITE0, num_classes=1, pretrained=False).layer_names()
-    blocks = [n for n in names if n.startswith("blocks")] or names
-    return blocks[-1]
+    """Lite0's last two stages (blocks 11-15 of 16), the counterpart of VGG16's ``block5_conv1`` on."""
+    return "blocks.11"
 
 
 if __name__ == "__main__":

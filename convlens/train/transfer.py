@@ -36,6 +36,8 @@ def set_trainable(module: nn.Module, trainable: bool) -> None:
 
 def find_layer(model: nn.Module, name: str) -> nn.Module:
     """The sub-module called ``name``: a dotted path, or the last part of one (``block5_conv1``)."""
+    if isinstance(model, FeatureClassifier):
+        return find_layer(model.base, name)
     modules = dict(model.named_modules())
     if name in modules:
         return modules[name]

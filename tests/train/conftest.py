@@ -72,7 +72,7 @@ class TinyNet(nn.Module):
 
 
 def _create(name, num_classes=None, pretrained=False, weights=None, input_size=None, **kwargs):
-    if name not in ("small_convnet", "efficientnet_lite0"):
+    if name not in ("small_convnet", "mnist_cnn", "mnist_tf", "efficientnet_lite0"):
         from convlens.errors import UnknownName
 
         raise UnknownName(f"unknown model {name!r}")

@@ -18,6 +18,8 @@ def test_train_then_evaluate(image_folder, tmp_path, capsys):
         str(image_folder),
         "--out",
         str(out),
+        "--model",
+        "mnist_cnn",
         "--image-size",
         "32",
         "--batch-size",
@@ -36,7 +38,7 @@ def test_train_then_evaluate(image_folder, tmp_path, capsys):
 def test_config_file_and_cli_override(image_folder, tmp_path):
     cfg = tmp_path / "train.yaml"
     cfg.write_text(
-        f"data: {image_folder}\nimage-size: 32\nbatch_size: 4\nepochs: 3\nlr: 0.001\nprogress: false\n"
+        f"data: {image_folder}\nmodel: mnist_cnn\nimage-size: 32\nbatch_size: 4\nepochs: 3\nlr: 0.001\nprogress: false\n"
     )
     out = tmp_path / "run"
     assert main(["train", str(image_folder), "--config", str(cfg), "--epochs", "1", "--out", str(out)]) == 0
