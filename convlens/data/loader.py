@@ -84,19 +84,32 @@ class BatchLoader:
             yield self._batch(rows, generator)
 
     def _batch(self, rows: np.ndarray, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-        images = _take(self.dataset.images, rows)
-        x = torch.from_numpy(images).permute(0, 3, 1, 2).float().div_(255.0)
+        x = self._to_float(_take(self.dataset.images, rows))
         if self.augment is not None:
             x = augment_batch(x, self.augment, generator)
-        if self.mean is not None:
-            x = x.sub_(self.mean)
-        if self.std is not None:
-            x = x.div_(self.std)
-        x = x.contiguous(memory_format=torch.channels_last if self.channels_last else torch.contiguous_format)
+        if self.channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
         y = torch.from_numpy(self.dataset.labels[rows])
         if self.pin_memory:
             x, y = x.pin_memory(), y.pin_memory()
         return x, y
+
+    def _to_float(self, images: np.ndarray) -> torch.Tensor:
+        """uint8 NHWC -> float32 NCHW, scaled and normalised in single-threaded numpy passes.
+
+        Tiny multi-threaded torch ops stall when the CPU is shared (threads wait at barriers);
+        numpy does this conversion in one thread at memory speed.
+        """
+        layout = (0, 1, 2, 3) if self.channels_last else (0, 3, 1, 2)
+        x = np.ascontiguousarray(images.transpose(layout), dtype=np.float32)
+        x *= np.float32(1 / 255)
+        shape = (1, 1, 1, -1) if self.channels_last else (1, -1, 1, 1)
+        if self.mean is not None:
+            x -= self.mean.reshape(shape)
+        if self.std is not None:
+            x /= self.std.reshape(shape)
+        t = torch.from_numpy(x)
+        return t.permute(0, 3, 1, 2) if self.channels_last else t
 
 
 def _take(images: np.ndarray, rows: np.ndarray) -> np.ndarray:
@@ -106,12 +119,12 @@ def _take(images: np.ndarray, rows: np.ndarray) -> np.ndarray:
     return images[rows]
 
 
-def _per_channel(value: float | Sequence[float] | None, channels: int) -> torch.Tensor | None:
+def _per_channel(value: float | Sequence[float] | None, channels: int) -> np.ndarray | None:
     if value is None:
         return None
-    t = torch.as_tensor(value, dtype=torch.float32).flatten()
-    if t.numel() == 1:
-        t = t.repeat(channels)
-    if t.numel() != channels:
-        raise ValueError(f"mean/std has {t.numel()} values but the images have {channels} channels")
-    return t.view(1, channels, 1, 1)
+    arr = np.asarray(value, dtype=np.float32).reshape(-1)
+    if arr.size == 1:
+        arr = np.repeat(arr, channels)
+    if arr.size != channels:
+        raise ValueError(f"mean/std has {arr.size} values but the images have {channels} channels")
+    return arr
