@@ -37,8 +37,8 @@ def load_model(name: str | None, checkpoint: str | None) -> LoadedModel:
     from convlens import models
 
     if checkpoint is not None:
-        model, config = models.load_checkpoint(checkpoint)
-        classes = config.get("classes") or (config.get("data") or {}).get("classes")
+        model, config = _load_run(checkpoint)
+        classes = config.get("classes")
     else:
         model = _create_pretrained(models, name)
         classes = None
@@ -46,6 +46,21 @@ def load_model(name: str | None, checkpoint: str | None) -> LoadedModel:
     if classes is None and cfg.get("labels"):
         classes = _imagenet_names(cfg["labels"])
     return LoadedModel(model.eval(), cfg, list(classes) if classes else None)
+
+
+def _load_run(checkpoint: str) -> tuple[nn.Module, dict[str, Any]]:
+    """A training run folder (any transfer mode, through the trainer) or a bare model checkpoint."""
+    path = Path(checkpoint)
+    folder = path if path.is_dir() else path.parent
+    try:
+        from convlens.train._models import load_run
+    except ImportError:
+        load_run = None
+    if load_run is not None and (folder / "config.json").exists():
+        return load_run(folder)
+    from convlens import models
+
+    return models.load_checkpoint(checkpoint)
 
 
 def _create_pretrained(models: Any, name: str) -> nn.Module:
@@ -61,12 +76,9 @@ def _create_pretrained(models: Any, name: str) -> nn.Module:
 
 
 def _imagenet_names(wnids: list[str]) -> list[str]:
-    try:
-        from convlens.models import imagenet
+    from convlens.models import imagenet
 
-        return [str(imagenet.label_of(w)) if hasattr(imagenet, "label_of") else w for w in wnids]
-    except ImportError:
-        return list(wnids)
+    return [imagenet.label_of(w) for w in wnids]
 
 
 def list_images(path: str | Path) -> list[Path]:

@@ -63,12 +63,14 @@ def deprocess(x: torch.Tensor) -> np.ndarray:
 
 
 def seed_patterns(model: nn.Module, layer: str, filters: Sequence[int], cfg: dict[str, Any], size: int = 64,
-                  steps: int = 40, step: float = 1.0, seed: int = 0, init: torch.Tensor | None = None) -> np.ndarray:
+                  steps: int = 40, step: float = 1.0, seed: int = 0, init: torch.Tensor | None = None,
+                  precision: str = "fp32") -> np.ndarray:
     """Gradient ascent from grey noise (random x20 + 128), gradient / (RMS + 1e-5), ``step`` per iteration.
 
     All filters are optimised together: image n maximises the mean of filter ``filters[n]``; the loss is the
     sum over images and each image's gradient is normalised by its own RMS, so the math per filter is the
-    seed's exactly. ``init`` overrides the noise. Returns uint8 (N, size, size, C).
+    seed's exactly. ``init`` overrides the noise; ``precision="bf16"`` runs the network under CPU autocast
+    (the image and its update stay fp32). Returns uint8 (N, size, size, C).
     """
     x = grey_noise(len(filters), cfg, size, seed) if init is None else init.clone()
     target = torch.as_tensor(list(filters), dtype=torch.long)
@@ -76,7 +78,8 @@ def seed_patterns(model: nn.Module, layer: str, filters: Sequence[int], cfg: dic
     with eval_frozen(model):
         for _ in range(steps):
             x.requires_grad_(True)
-            loss = filter_means(model, module, _to_model(x, cfg), target).sum()
+            with torch.autocast("cpu", torch.bfloat16, enabled=precision == "bf16"):
+                loss = filter_means(model, module, _to_model(x, cfg), target).float().sum()
             (grad,) = torch.autograd.grad(loss, x)
             rms = grad.pow(2).mean(dim=(1, 2, 3), keepdim=True).sqrt()
             x = (x + grad / (rms + 1e-5) * step).detach()
@@ -90,10 +93,11 @@ def grey_noise(n: int, cfg: dict[str, Any], size: int, seed: int = 0) -> torch.T
 
 
 def seed_patterns_loop(model: nn.Module, layer: str, filters: Sequence[int], cfg: dict[str, Any],
-                       size: int = 64, steps: int = 40, seed: int = 0) -> np.ndarray:
+                       size: int = 64, steps: int = 40, seed: int = 0, precision: str = "fp32") -> np.ndarray:
     """The same math one filter at a time (the seed's loop, same noise); for benchmarks and tests."""
     noise = grey_noise(len(filters), cfg, size, seed)
-    return np.concatenate([seed_patterns(model, layer, [f], cfg, size, steps, init=noise[i : i + 1])
+    return np.concatenate([seed_patterns(model, layer, [f], cfg, size, steps, init=noise[i : i + 1],
+                                         precision=precision)
                            for i, f in enumerate(filters)])
 
 

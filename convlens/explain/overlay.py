@@ -46,8 +46,10 @@ def panel_figure(photo: np.ndarray, heatmap: np.ndarray, blended: np.ndarray, ti
     """A 3-panel figure: the image, the heatmap (JET, at the layer's resolution) and the overlay."""
     fig = Figure(figsize=(9, 3.3), dpi=100)
     axes = fig.subplots(1, 3)
+    aspect = (photo.shape[0] / photo.shape[1]) * (heatmap.shape[1] / heatmap.shape[0])  # heatmap shaped like the photo
     for ax, img, name in zip(axes, (photo, heatmap, blended), ("image", "heatmap", "overlay")):
-        ax.imshow(img, cmap="jet" if img is heatmap else ("gray" if img.ndim == 2 else None), vmin=0)
+        ax.imshow(img, cmap="jet" if img is heatmap else ("gray" if img.ndim == 2 else None), vmin=0,
+                  aspect=aspect if img is heatmap else "equal")
         ax.set_title(name)
         ax.axis("off")
     if title:
