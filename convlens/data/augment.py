@@ -58,7 +58,12 @@ class Augmentation:
 
     @classmethod
     def preset(cls, name: str) -> Augmentation:
-        """A named preset; ``"book"`` is the seeds' ``ImageDataGenerator`` settings."""
+        """A named preset; ``"book"`` is the seeds' ``ImageDataGenerator`` settings.
+
+        ``"book,rotation=20"`` (a preset with overrides) is accepted too, see :meth:`parse`.
+        """
+        if "," in name or "=" in name:
+            return cls.parse(name)
         try:
             return PRESETS[name]
         except KeyError:

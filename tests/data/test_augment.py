@@ -118,6 +118,7 @@ def test_reproducible_with_seed_and_batch_shapes():
 def test_parse_preset_with_overrides_and_errors():
     aug = Augmentation.parse("book,rotation=20,horizontal_flip=false,fill_mode=reflect")
     assert aug.rotation == 20 and not aug.horizontal_flip and aug.fill_mode == "reflect" and aug.shear == 0.2
+    assert Augmentation.preset("book,zoom=0.1").zoom_bounds == pytest.approx((0.9, 1.1))
     with pytest.raises(ConfigError, match="unknown augmentation preset"):
         Augmentation.parse("bok")
     with pytest.raises(ConfigError, match="unknown augmentation parameter"):
