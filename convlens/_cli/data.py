@@ -18,9 +18,14 @@ data_app = typer.Typer(help="Inspect datasets and preview augmentation.", no_arg
 def split_command(
     src: Annotated[
         str,
-        typer.Argument(metavar="SRC", help="Flat pool (cat.12.jpg ...), class-folder root, or a built-in pool (pets-mini)."),
+        typer.Argument(
+            metavar="SRC",
+            help="Flat pool (cat.12.jpg ...), class-folder root, or a built-in pool (pets-mini).",
+        ),
     ],
-    dst: Annotated[Path, typer.Argument(metavar="DST", help="Output folder for train/ validation/ test/ (outside SRC).")],
+    dst: Annotated[
+        Path, typer.Argument(metavar="DST", help="Output folder for train/ validation/ test/ (outside SRC).")
+    ],
     train: Annotated[int | None, typer.Option("--train", help="Train images per class (book: 1000).")] = None,
     val: Annotated[int | None, typer.Option("--val", help="Validation images per class (book: 500).")] = None,
     test: Annotated[int | None, typer.Option("--test", help="Test images per class (book: 500).")] = None,
