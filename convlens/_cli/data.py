@@ -157,6 +157,32 @@ def augment_preview_command(
     console.print(f"{path}: original + {count} copies ({describe(aug)})", highlight=False, soft_wrap=True)
 
 
+@data_app.command("cache")
+def cache_command(
+    clear: Annotated[
+        bool, typer.Option("--clear", help="Delete the cached images (they are rebuilt on demand).")
+    ] = False,
+) -> None:
+    """Show (or clear) the decode-once image cache under $CONVLENS_CACHE (default ~/.cache/convlens)."""
+    from convlens.data.cache import cache_entries, clear_cache, default_cache_root
+
+    entries = cache_entries()
+    total = sum(size for _, size in entries)
+    if clear:
+        freed = clear_cache()
+        console.print(
+            f"cleared {len(entries)} cache folder(s), {freed / 1e6:.1f} MB", highlight=False, soft_wrap=True
+        )
+        return
+    for folder, size in entries:
+        console.print(f"{size / 1e6:9.1f} MB  {folder.name}", highlight=False, soft_wrap=True)
+    console.print(
+        f"{default_cache_root()}: {len(entries)} folder(s), {total / 1e6:.1f} MB",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
 @data_app.command("builtins")
 def builtins_command() -> None:
     """List the built-in datasets (they need nothing on disk)."""

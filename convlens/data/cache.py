@@ -11,6 +11,7 @@ import hashlib
 import json
 import logging
 import os
+import shutil
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -38,6 +39,24 @@ def default_workers() -> int:
     return max(
         1, min(8, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
     )
+
+
+def cache_entries(root: Path | None = None) -> list[tuple[Path, int]]:
+    """The decode-once cache folders under ``root`` (default :func:`default_cache_root`) and their sizes in bytes."""
+    base = (root or default_cache_root()) / "images"
+    if not base.is_dir():
+        return []
+    folders = sorted(p for p in base.iterdir() if p.is_dir())
+    return [(p, sum(f.stat().st_size for f in p.iterdir() if f.is_file())) for p in folders]
+
+
+def clear_cache(root: Path | None = None) -> int:
+    """Delete every decode-once cache folder under ``root``; returns the bytes freed."""
+    freed = 0
+    for folder, size in cache_entries(root):
+        shutil.rmtree(folder, ignore_errors=True)
+        freed += size
+    return freed
 
 
 def file_key(path: str) -> Key | None:

@@ -65,3 +65,16 @@ def test_builtins_listed(capsys):
     assert main(["data", "builtins"]) == 0
     out = capsys.readouterr().out
     assert "pets-mini" in out and "digits" in out
+
+
+def test_cache_listing_and_clear(capsys):
+    from convlens.data import resolve_dataset
+
+    resolve_dataset(
+        "pets-mini", image_size=16, progress=False
+    )  # CONVLENS_CACHE is a temporary folder in tests
+    assert main(["data", "cache"]) == 0
+    assert "1 folder(s)" in capsys.readouterr().out
+    assert main(["data", "cache", "--clear"]) == 0
+    assert "cleared 1 cache folder(s)" in capsys.readouterr().out
+    assert main(["data", "cache"]) == 0 and "0 folder(s)" in capsys.readouterr().out
