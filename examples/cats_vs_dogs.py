@@ -27,25 +27,43 @@ TRANSFER_SIZE = 224  # Lite0's native input; the book's 150 px suits VGG16
 
 # The book's options per stage (seed 000); transfer stages use the offline Lite0 base.
 STAGES: dict[str, dict] = {
-    "scratch": dict(model="small_convnet", image_size=150, batch_size=20, epochs=30, lr=1e-4),
-    "augment": dict(
-        model="small_convnet", image_size=150, batch_size=32, epochs=100, lr=1e-4, augment="book", dropout=0.5
-    ),
-    "features": dict(
-        base=LITE0, mode="features", image_size=TRANSFER_SIZE, batch_size=20, epochs=30, lr=2e-5, dropout=0.5
-    ),
-    "frozen": dict(
-        base=LITE0, mode="frozen", image_size=TRANSFER_SIZE, batch_size=20, epochs=30, lr=2e-5, augment="book"
-    ),
-    "finetune": dict(
-        base=LITE0,
-        mode="finetune",
-        image_size=TRANSFER_SIZE,
-        batch_size=20,
-        epochs=100,
-        lr=1e-5,
-        augment="book",
-    ),
+    "scratch": {"model": "small_convnet", "image_size": 150, "batch_size": 20, "epochs": 30, "lr": 1e-4},
+    "augment": {
+        "model": "small_convnet",
+        "image_size": 150,
+        "batch_size": 32,
+        "epochs": 100,
+        "lr": 1e-4,
+        "augment": "book",
+        "dropout": 0.5,
+    },
+    "features": {
+        "base": LITE0,
+        "mode": "features",
+        "image_size": TRANSFER_SIZE,
+        "batch_size": 20,
+        "epochs": 30,
+        "lr": 2e-5,
+        "dropout": 0.5,
+    },
+    "frozen": {
+        "base": LITE0,
+        "mode": "frozen",
+        "image_size": TRANSFER_SIZE,
+        "batch_size": 20,
+        "epochs": 30,
+        "lr": 2e-5,
+        "augment": "book",
+    },
+    "finetune": {
+        "base": LITE0,
+        "mode": "finetune",
+        "image_size": TRANSFER_SIZE,
+        "batch_size": 20,
+        "epochs": 100,
+        "lr": 1e-5,
+        "augment": "book",
+    },
 }
 TARGETS = {"scratch": 0.70, "augment": 0.80, "features": 0.95, "frozen": None, "finetune": 0.96}
 

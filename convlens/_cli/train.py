@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
-from typing import Optional
+from typing import Annotated
 
 import typer
 
@@ -20,12 +21,12 @@ def train_command(
     model: str = typer.Option(
         "small_convnet", "--model", "-m", help="Model name (see `convlens models list`)."
     ),
-    out: Path = typer.Option(
-        Path("runs/run"), "--out", "-o", help="Run folder for checkpoints, history and curves."
-    ),
-    config_file: Optional[Path] = typer.Option(
-        None, "--config", help="YAML or JSON file of options (CLI options win)."
-    ),
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Run folder for checkpoints, history and curves.")
+    ] = Path("runs/run"),
+    config_file: Annotated[
+        Path | None, typer.Option("--config", help="YAML or JSON file of options (CLI options win).")
+    ] = None,
     image_size: int = typer.Option(150, help="Input side in pixels."),
     batch_size: int = typer.Option(20, help="Images per step (per process under torchrun)."),
     epochs: int = typer.Option(30, help="Total epochs (a resumed run continues up to this)."),
@@ -33,7 +34,7 @@ def train_command(
     lr: float = typer.Option(
         1e-4, help="Learning rate (book: 1e-4 scratch, 2e-5 features, 1e-5 fine-tuning)."
     ),
-    augment: Optional[str] = typer.Option(None, help="Augmentation preset for training data (book)."),
+    augment: str | None = typer.Option(None, help="Augmentation preset for training data (book)."),
     dropout: float = typer.Option(0.0, help="Dropout before the dense layer (book: 0.5)."),
     seed: int = typer.Option(0, help="Seed of every random generator."),
     precision: str = typer.Option("auto", help="auto (bf16 where the CPU/GPU gains) | bf16 | fp32."),
@@ -41,17 +42,17 @@ def train_command(
     early_stopping: int = typer.Option(
         0, "--early-stopping", help="Stop after N epochs without a better val_loss."
     ),
-    base: Optional[str] = typer.Option(
+    base: str | None = typer.Option(
         None, help="Pretrained base for transfer learning (efficientnet_lite0, vgg16)."
     ),
     mode: str = typer.Option("scratch", help=_MODES),
-    unfreeze_from: Optional[str] = typer.Option(
+    unfreeze_from: str | None = typer.Option(
         None, help="finetune: first layer to train again (block5_conv1)."
     ),
-    init_from: Optional[Path] = typer.Option(
-        None, help="Start from this run's weights (a frozen run before finetune)."
-    ),
-    val_fraction: Optional[float] = typer.Option(None, help="Validation share for a flat class-folder root."),
+    init_from: Annotated[
+        Path | None, typer.Option(help="Start from this run's weights (a features or frozen run).")
+    ] = None,
+    val_fraction: float | None = typer.Option(None, help="Validation share for a flat class-folder root."),
     channels: int = typer.Option(3, help="3 for colour, 1 for grey images."),
     resume: bool = typer.Option(
         False, "--resume", help="Continue the run in --out exactly where it stopped."
@@ -64,37 +65,39 @@ def train_command(
     """Train a classifier (scratch or transfer learning); writes checkpoints, history.csv and curves.png to --out."""
     from convlens.train import TrainConfig, train
 
-    options = dict(
-        data=data,
-        model=model,
-        out=str(out),
-        image_size=image_size,
-        batch_size=batch_size,
-        epochs=epochs,
-        optimizer=optimizer,
-        lr=lr,
-        augment=augment,
-        dropout=dropout,
-        seed=seed,
-        precision=precision,
-        loss=loss,
-        early_stopping_patience=early_stopping,
-        base=base,
-        mode=mode,
-        unfreeze_from=unfreeze_from,
-        init_from=str(init_from) if init_from else None,
-        val_fraction=val_fraction,
-        channels=channels,
-        resume=resume,
-        overwrite=overwrite,
-        progress=not no_progress,
-    )
+    options = {
+        "data": data,
+        "model": model,
+        "out": str(out),
+        "image_size": image_size,
+        "batch_size": batch_size,
+        "epochs": epochs,
+        "optimizer": optimizer,
+        "lr": lr,
+        "augment": augment,
+        "dropout": dropout,
+        "seed": seed,
+        "precision": precision,
+        "loss": loss,
+        "early_stopping_patience": early_stopping,
+        "base": base,
+        "mode": mode,
+        "unfreeze_from": unfreeze_from,
+        "init_from": str(init_from) if init_from else None,
+        "val_fraction": val_fraction,
+        "channels": channels,
+        "resume": resume,
+        "overwrite": overwrite,
+        "progress": not no_progress,
+    }
     config = (
         TrainConfig.from_file(config_file, **_explicit(ctx, options))
         if config_file
         else TrainConfig(**options)
     )
     run = train(config)
+    if int(os.environ.get("RANK", "0")) != 0:  # under torchrun only rank 0 reports
+        return
     last = "  ".join(f"{k} {v:.4f}" for k, v in run.last.items() if k != "epoch")
     console.print(f"{run.out}: {len(run.history)} epochs  {last}", highlight=False)
 
@@ -108,11 +111,9 @@ def _explicit(ctx: typer.Context, options: dict) -> dict:
 
 
 def evaluate_command(
-    run: Path = typer.Argument(..., help="A run folder written by `convlens train`."),
+    run: Annotated[Path, typer.Argument(help="A run folder written by `convlens train`.")],
     split: str = typer.Option("test", help="train | validation | test."),
-    data: Optional[str] = typer.Option(
-        None, help="Other data with the same classes (default: the run's data)."
-    ),
+    data: str | None = typer.Option(None, help="Other data with the same classes (default: the run's data)."),
     no_progress: bool = typer.Option(False, "--no-progress", help="No progress bars."),
 ) -> None:
     """Accuracy, loss, per-class precision/recall/F1, confusion matrix and top-loss gallery into RUN/metrics.json."""

@@ -74,6 +74,8 @@ def train(config: TrainConfig | None = None, **options: Any) -> Run:
         trainer, model = _fit_model(config, splits, kind, precision, run_dir)
     if dist_utils.is_main_process():
         finish(run_dir, trainer.history)
+    if local_rank is not None:
+        dist_utils.shutdown()
     return Run(run_dir, config, trainer.history, list(splits.classes), kind, model)
 
 

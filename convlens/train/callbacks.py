@@ -124,7 +124,7 @@ class Checkpoint(Callback):
         self.best = math.inf
 
     def after_epoch(self, trainer: Trainer) -> None:
-        key, value = monitored(trainer.logs)
+        _key, value = monitored(trainer.logs)
         config = {**self.config, "epoch": trainer.epoch + 1, "metrics": trainer.logs}
         if value < self.best:
             self.best = value

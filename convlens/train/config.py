@@ -140,7 +140,7 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
             values = yaml.safe_load(text) or {}
         else:
             values = json.loads(text)
-    except Exception as exc:  # noqa: BLE001 - any parser error becomes one actionable message
+    except Exception as exc:
         raise ConfigError(f"cannot parse config file {path}: {exc}") from exc
     if not isinstance(values, dict):
         raise ConfigError(f"config file {path} must hold a mapping of option: value")

@@ -99,7 +99,7 @@ def summarise(
     return {
         "accuracy": float((predicted == labels).float().mean()),
         "loss": float(loss_fn(logits, labels)),
-        "count": int(len(labels)),
+        "count": len(labels),
         "classes": classes,
         "per_class": per_class_scores(matrix, classes),
         "confusion_matrix": matrix.tolist(),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -115,7 +116,7 @@ class FeatureLoader:
         self.epoch = epoch
 
     def __len__(self) -> int:
-        return -(-len(self.labels) // self.batch_size)
+        return math.ceil(len(self.labels) / self.batch_size)
 
     def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         n = len(self.labels)

@@ -105,7 +105,8 @@ class Trainer:
         """One pass over the training loader; returns mean ``loss`` and ``acc`` over all ranks."""
         self.train_loader.set_epoch(self.epoch)
         meter = EpochMeter(self.precision.device)
-        for self.batch_index, batch in enumerate(_guard_reads(self.train_loader, self.epoch)):
+        for index, batch in enumerate(_guard_reads(self.train_loader, self.epoch)):
+            self.batch_index = index
             self.batch = self._to_device(batch)
             self.emit("before_batch")
             logits = self._step()

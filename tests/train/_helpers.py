@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +41,7 @@ class TinyLoader:
         self.epoch = epoch
 
     def __len__(self) -> int:
-        return -(-len(self.y) // self.batch_size)
+        return math.ceil(len(self.y) / self.batch_size)
 
     def __iter__(self):
         g = torch.Generator().manual_seed(self.seed + self.epoch)

@@ -19,10 +19,16 @@ pytestmark = pytest.mark.usefixtures("models_contract")
 
 
 def config(data, out, **kw):
-    options = dict(
-        model="mnist_cnn",
-        data=str(data), out=str(out), image_size=32, batch_size=4, epochs=1, lr=1e-3, progress=False
-    )
+    options = {
+        "model": "mnist_cnn",
+        "data": str(data),
+        "out": str(out),
+        "image_size": 32,
+        "batch_size": 4,
+        "epochs": 1,
+        "lr": 1e-3,
+        "progress": False,
+    }
     return TrainConfig(**{**options, **kw})
 
 
@@ -49,9 +55,15 @@ def test_train_writes_run_and_evaluate_reads_it(image_folder, tmp_path):
 
 
 def test_resume_with_more_epochs_matches_a_straight_run(image_folder, tmp_path):
-    straight = train(config(image_folder, tmp_path / "a", epochs=2, augment="book", dropout=0.3, model="mnist_tf"))
+    straight = train(
+        config(image_folder, tmp_path / "a", epochs=2, augment="book", dropout=0.3, model="mnist_tf")
+    )
     train(config(image_folder, tmp_path / "b", epochs=1, augment="book", dropout=0.3, model="mnist_tf"))
-    resumed = train(config(image_folder, tmp_path / "b", epochs=2, augment="book", dropout=0.3, model="mnist_tf", resume=True))
+    resumed = train(
+        config(
+            image_folder, tmp_path / "b", epochs=2, augment="book", dropout=0.3, model="mnist_tf", resume=True
+        )
+    )
     assert [r["loss"] for r in resumed.history] == [r["loss"] for r in straight.history]
     a, b = (load_file(str(tmp_path / name / "model.safetensors")) for name in ("a", "b"))
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
@@ -110,7 +122,7 @@ def test_torn_run_folder_is_detected_on_resume(image_folder, tmp_path):
 def test_features_mode_caches_and_reuses_features(image_folder, tmp_path):
     from convlens.train.features import cache_root
 
-    kw = dict(base="efficientnet_lite0", mode="features", pretrained=False, epochs=2)
+    kw = {"base": "efficientnet_lite0", "mode": "features", "pretrained": False, "epochs": 2}
     first = train(config(image_folder, tmp_path / "f1", **kw))
     cached = sorted(cache_root().glob("*.safetensors"))
     assert len(cached) == 3  # train, validation, test
@@ -123,7 +135,7 @@ def test_features_mode_caches_and_reuses_features(image_folder, tmp_path):
 
 
 def test_frozen_then_finetune_from_its_checkpoint(image_folder, tmp_path, capsys):
-    kw = dict(base="efficientnet_lite0", pretrained=False)
+    kw = {"base": "efficientnet_lite0", "pretrained": False}
     frozen = train(config(image_folder, tmp_path / "frozen", mode="frozen", **kw))
     tune = train(
         config(
