@@ -23,7 +23,7 @@ IMAGE_EXTENSIONS = frozenset(
 # Same order of magnitude as PIL's own guard (89.5 Mpx); an image above it is refused, not decoded.
 MAX_PIXELS = 89_478_485
 
-_RESAMPLE = {
+RESAMPLE = {
     "nearest": Image.Resampling.NEAREST,
     "bilinear": Image.Resampling.BILINEAR,
     "bicubic": Image.Resampling.BICUBIC,
@@ -120,7 +120,7 @@ def decode(
     try:
         im = to_mode(im, channels)
         if size is not None and im.size != (size[1], size[0]):
-            im = im.resize((size[1], size[0]), _RESAMPLE[interpolation])
+            im = im.resize((size[1], size[0]), RESAMPLE[interpolation])
         arr = np.array(im, dtype=np.uint8)
     except (OSError, ValueError) as exc:
         raise BadImage(path, f"truncated or corrupt image ({exc})") from None

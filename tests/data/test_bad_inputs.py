@@ -209,3 +209,19 @@ def test_cli_turns_errors_into_one_line(pets_pool, tmp_path, capsys):
     err = capsys.readouterr().err
     assert "error:" in err and "Traceback" not in err
     assert isinstance(SplitError("x"), ConvlensError)
+
+
+def test_bad_options_are_config_errors(monkeypatch, tmp_path):
+    from convlens.errors import ConfigError
+
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(NotAnImageFolder, match="IDX files"):
+        resolve_dataset("mnist", progress=False)
+    with pytest.raises(ConfigError, match="interpolation"):
+        resolve_dataset("pets-mini", interpolation="cubic", progress=False)
+    with pytest.raises(ConfigError, match="channels"):
+        resolve_dataset("pets-mini", channels=4, progress=False)
+    with pytest.raises(ConfigError, match="either per-class counts"):
+        split_pool("pets-mini", tmp_path / "o", counts=(1, 1, 1), fractions=(0.5, 0.5, 0))
+    with pytest.raises(ConfigError, match="--link"):
+        split_pool("pets-mini", tmp_path / "o", counts=(1, 1, 1), link="move")
