@@ -35,7 +35,7 @@ def main() -> None:
     layers = default_layers(model, x)
     acts = capture_activations(model, x, layers)
     for name, act in acts.items():
-        b, c, h, w = act.shape
+        _, c, h, w = act.shape
         print(f"{name:12s} {h}x{w}x{c}")
     for path in save_activation_images(acts, args.out, channel=args.channel):
         print("wrote", path)

@@ -66,7 +66,7 @@ def _load_run(checkpoint: str) -> tuple[nn.Module, dict[str, Any]]:
 def _create_pretrained(models: Any, name: str) -> nn.Module:
     try:
         return models.create(name, pretrained=True)
-    except Exception as exc:  # noqa: BLE001 - any weights problem falls back to random weights, said loudly
+    except Exception as exc:
         from convlens.errors import UnknownName
 
         if isinstance(exc, UnknownName):

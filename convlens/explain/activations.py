@@ -40,14 +40,20 @@ def capture_activations(model: nn.Module, x: torch.Tensor, layers: Sequence[str]
     handles = []
     try:
         for name in layers:
-            hook = (lambda n: lambda _m, _i, out: found.__setitem__(n, out.detach().clone()))(name)
-            handles.append(get_layer(model, name).register_forward_hook(hook))
+            handles.append(get_layer(model, name).register_forward_hook(_recorder(found, name)))
         with eval_frozen(model), torch.no_grad():
             model(x)
     finally:
         for handle in handles:
             handle.remove()
     return {name: found[name] for name in layers if name in found}
+
+
+def _recorder(found: dict[str, torch.Tensor], name: str):
+    def hook(_module: nn.Module, _inputs: object, output: torch.Tensor) -> None:
+        found[name] = output.detach().clone()
+
+    return hook
 
 
 def normalise_channel(channel: np.ndarray) -> np.ndarray:

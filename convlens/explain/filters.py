@@ -9,9 +9,9 @@ import numpy as np
 import torch
 from torch import nn
 
+from convlens.explain.cam import ExplainError
 from convlens.explain.cam._layers import forward_order, get_layer
 from convlens.explain.cam.base import eval_frozen
-from convlens.explain.cam import ExplainError
 
 
 class _Stop(Exception):
@@ -79,7 +79,9 @@ def seed_patterns(model: nn.Module, layer: str, filters: Sequence[int], cfg: dic
         for _ in range(steps):
             x.requires_grad_(True)
             with torch.autocast("cpu", torch.bfloat16, enabled=precision == "bf16"):
-                loss = filter_means(model, module, _to_model(x, cfg), target).float().sum()
+                # channels-last input: oneDNN's fast convolution layout on CPUs (bf16 uses AMX then)
+                pixels = _to_model(x, cfg).contiguous(memory_format=torch.channels_last)
+                loss = filter_means(model, module, pixels, target).float().sum()
             (grad,) = torch.autograd.grad(loss, x)
             rms = grad.pow(2).mean(dim=(1, 2, 3), keepdim=True).sqrt()
             x = (x + grad / (rms + 1e-5) * step).detach()

@@ -17,8 +17,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from convlens.explain.cam.base import eval_frozen
 from convlens.explain.cam._layers import get_layer
+from convlens.explain.cam.base import eval_frozen
 from convlens.explain.filters import _to_model, filter_means
 
 # Square root of ImageNet's RGB colour correlation (Lucid's color_correlation_svd_sqrt).

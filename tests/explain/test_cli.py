@@ -111,3 +111,21 @@ def test_streaming_a_folder_keeps_memory_flat(tmp_path):
             rss[i] = _rss_mib()
     assert rss[200] - rss[40] < 15, rss
     assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss > 0
+
+
+def test_checkpoint_of_the_book_small_convnet_binary_both_classes(tmp_path, capsys):
+    """A real registry model through --checkpoint: one sigmoid logit, both classes explained."""
+    models = pytest.importorskip("convlens.models")
+    model = models.create("small_convnet", input_size=(3, 64, 64))
+    models.save_checkpoint(model, tmp_path / "run", {"model": "small_convnet", "num_classes": 1,
+                                                     "input_size": [3, 64, 64], "classes": ["cat", "dog"]})
+    photo = _photos(tmp_path / "in", 1, size=(80, 60))[0]
+    for cls in ("cat", "dog"):
+        code = main(["explain", str(photo), "--checkpoint", str(tmp_path / "run"), "--method", "gradcam",
+                     "--class", cls, "--no-figures", "--out", str(tmp_path / cls), "--no-progress"])
+        assert code == 0
+        assert f"({cls})" in capsys.readouterr().out
+    cat, dog = (np.load(tmp_path / c / "img0000" / "gradcam.npy") for c in ("cat", "dog"))
+    assert cat.shape == (64, 64) and not np.allclose(cat, dog)
+    assert main(["activations", str(photo), "--checkpoint", str(tmp_path / "run"), "--out", str(tmp_path / "a")]) == 0
+    assert "(1, 32, 62, 62)" in capsys.readouterr().out  # the book's 148x148x32 at 150 px; 62x62 at 64 px

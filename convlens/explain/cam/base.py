@@ -16,7 +16,7 @@ import logging
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 import torch
 import torch.nn.functional as F
@@ -148,7 +148,7 @@ class LayerTap:
         self.activations = output.detach().requires_grad_(True)
         return self.activations.clone()
 
-    def __enter__(self) -> LayerTap:
+    def __enter__(self) -> Self:
         self._handle = self.layer.register_forward_hook(self._hook)
         return self
 

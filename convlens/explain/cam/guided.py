@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from contextlib import ExitStack
-from typing import Any
+from typing import Any, Self
 
 import torch
 from torch import nn
 
+from convlens.explain.cam._layers import get_layer
 from convlens.explain.cam.base import (
     CamExplainer,
     CamResult,
@@ -18,7 +19,6 @@ from convlens.explain.cam.base import (
     register_explainer,
     target_classes,
 )
-from convlens.explain.cam._layers import get_layer
 
 
 class _GuidedRelu(torch.autograd.Function):
@@ -42,7 +42,7 @@ class _GuidedHooks:
         self.model = model
         self.handles: list[Any] = []
 
-    def __enter__(self) -> _GuidedHooks:
+    def __enter__(self) -> Self:
         for module in self.model.modules():
             if isinstance(module, (nn.ReLU, nn.ReLU6)):
                 self.handles.append(module.register_forward_hook(lambda _m, _i, out: _GuidedRelu.apply(out)))
