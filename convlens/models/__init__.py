@@ -5,7 +5,7 @@ returns logits and has ``forward_features``, ``forward_head``, ``get_classifier`
 ``layer_names()`` and ``pretrained_cfg``.
 """
 
-from convlens.models import efficientnet_lite, small  # noqa: F401  (registers the models)
+from convlens.models import efficientnet_lite, resnet, small, torchvision_zoo, vgg  # noqa: F401  (registers the models)
 from convlens.models._factory import create, register_model, registry
 from convlens.models.checkpoint import load_checkpoint, save_checkpoint
 

@@ -21,6 +21,7 @@ def make_cfg(
     interpolation: str = "bilinear",
     crop_pct: float = 1.0,
     labels: list[str] | None = None,
+    crop_mode: str = "resize_then_crop",
 ) -> dict[str, Any]:
     """A ``pretrained_cfg`` dict: what inputs the model expects and what its outputs mean."""
     return {
@@ -31,6 +32,7 @@ def make_cfg(
         "crop_pct": crop_pct,
         "num_classes": num_classes,
         "labels": labels,
+        "crop_mode": crop_mode,
     }
 
 

@@ -102,7 +102,7 @@ class EfficientNetLite(ConvClassifier):
         self.classifier = nn.Linear(1280, num_classes) if include_top else nn.Identity()
         self._layer_names = ["stem", *(f"blocks.{i}" for i in range(len(blocks))), "head", "classifier"]
         self.pretrained_cfg = make_cfg(input_size, num_classes if include_top else 0, (0.5,) * 3, (0.5,) * 3,
-                                       "bicubic", 224 / 256)
+                                       "bicubic", 224 / 256, crop_mode="crop_then_resize")
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.blocks(self.stem(x)))
