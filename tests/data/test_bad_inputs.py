@@ -225,3 +225,15 @@ def test_bad_options_are_config_errors(monkeypatch, tmp_path):
         split_pool("pets-mini", tmp_path / "o", counts=(1, 1, 1), fractions=(0.5, 0.5, 0))
     with pytest.raises(ConfigError, match="--link"):
         split_pool("pets-mini", tmp_path / "o", counts=(1, 1, 1), link="move")
+
+
+def test_suspicious_but_readable_files_are_listed_and_still_loaded(tmp_path, make_image):
+    root = tmp_path / "sus"
+    make_image(root / "a" / "really_png.jpg", fmt="PNG")
+    make_image(root / "a" / "tiny.png", size=(1, 1))
+    make_image(root / "b" / "fine.jpg", size=(40, 40))
+    info = dataset_info(root)
+    reasons = {Path(s.path).name: s.reason for s in info.suspicious}
+    assert "content is PNG" in reasons["really_png.jpg"] and "very small" in reasons["tiny.png"]
+    assert info.unreadable == [] and info.splits["all"]["a"].count == 2
+    assert len(resolve_dataset(root, image_size=8, progress=False).train) == 3
