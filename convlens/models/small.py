@@ -23,6 +23,8 @@ def _flat_size(features: nn.Module, input_size: tuple[int, int, int]) -> int:
 class SequentialNet(ConvClassifier):
     """A Keras-``Sequential``-like net: named feature layers, a flatten, named dense layers, a classifier."""
 
+    summary_flatten = True
+
     def __init__(self, features: list[tuple[str, nn.Module]], dense: list[tuple[str, nn.Module]],
                  classifier: tuple[str, nn.Module], input_size: tuple[int, int, int]) -> None:
         super().__init__()

@@ -42,6 +42,7 @@ class VGG(ConvClassifier):
             names.append(f"block{b + 1}_pool")
         self._feature_names = list(names)
         self.head_kind = head if include_top else "none"
+        self.summary_flatten = self.head_kind == "dense"
         self.classifier_attr = "predictions"
         if self.head_kind == "dense":
             self.fc1 = LinearAct(512 * 7 * 7, 4096, activation=act())
