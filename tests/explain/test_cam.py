@@ -142,3 +142,15 @@ def test_resnet18_layer_is_found_and_bad_layer_names_say_how_to_fix():
     assert result.layer == "layer4.1" and result.maps.shape == (1, 64, 64)
     with pytest.raises(Exception, match="choose one of"):
         create_explainer("gradcam", model, layer="nope")(torch.rand(1, 3, 64, 64))
+
+
+def test_guided_backprop_matches_pytorch_grad_cam(tiny, images):
+    pytest.importorskip("pytorch_grad_cam")
+    import copy
+
+    from pytorch_grad_cam import GuidedBackpropReLUModel
+
+    ours = create_explainer("guided-backprop", tiny)(images[:1], target=2).extras["gradients"][0]
+    theirs = GuidedBackpropReLUModel(copy.deepcopy(tiny))(images[:1].clone(), target_category=2)
+    np.testing.assert_allclose(ours.permute(1, 2, 0).numpy(), theirs, atol=1e-6)
+    assert np.abs(theirs).max() > 0

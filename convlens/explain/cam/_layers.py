@@ -65,7 +65,8 @@ def auto_layer(model: nn.Module, x: torch.Tensor) -> str:
 
     A conv layer directly followed by an element-wise activation of the same shape is explained after
     the activation, as Keras layers carry their activation (the book's ``block5_conv3``). Of the modules
-    that return the very same tensor (a block and its last layer), the innermost one called once is named.
+    that return the very same tensor (a block and its last layer), one of the model's ``layer_names()`` is
+    named when there is one (the book's names), else the innermost one called once.
     """
     order = forward_order(model, x[:1])
     spatial = [i for i, (_n, m, s, _o) in enumerate(order) if len(s) == 4 and s[2] * s[3] > 1 and _contains_conv(m)]
@@ -84,4 +85,5 @@ def auto_layer(model: nn.Module, x: torch.Tensor) -> str:
         n for n, m, _s, out in order[: i + 1]
         if out == order[i][3] and calls.count(n) == 1 and (_contains_conv(m) or isinstance(m, _ACTIVATIONS))
     ]
-    return same[0] if same else order[i][0]
+    named = [n for n in same if n in set(_layer_names(model))] if hasattr(model, "layer_names") else []
+    return (named or same or [order[i][0]])[0]
