@@ -21,7 +21,9 @@ def list_models() -> None:
 
     from convlens.models import registry
 
-    table = Table("name", "family", "input (C, H, W)", "classes", "pretrained", "description")
+    table = Table()
+    for column in ("name", "family", "input (C, H, W)", "classes", "pretrained weights", "description"):
+        table.add_column(column, no_wrap=column != "description", overflow="fold")
     for entry in registry.entries():
         meta = entry.meta
         weights = meta["weights"].filename if meta["weights"] else "-"

@@ -86,7 +86,10 @@ def load_checkpoint(path: str | os.PathLike[str]) -> tuple[nn.Module, dict[str, 
         state = load_file(str(folder / WEIGHTS_FILE))
     except (SafetensorError, OSError) as exc:
         raise CheckpointError(f"{folder / WEIGHTS_FILE} is unreadable ({exc}); re-run training") from None
-    missing, unexpected = model.load_state_dict(state, strict=False)
+    try:
+        missing, unexpected = model.load_state_dict(state, strict=False)
+    except RuntimeError as exc:  # shape mismatches
+        raise CheckpointError(f"{folder} does not match {config['model']}: {str(exc).splitlines()[-1].strip()}") from None
     if missing or unexpected:
         raise CheckpointError(f"{folder} does not match {config['model']}: missing {missing[:3]}, unexpected {unexpected[:3]}")
     saved = config.get("pretrained_cfg") or {}
