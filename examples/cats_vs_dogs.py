@@ -81,7 +81,9 @@ def run_stage(name: str, data: Path, out: Path, epochs: int | None, unfreeze_fro
     if epochs:
         options["epochs"] = epochs
     if name == "finetune":
-        options.update(unfreeze_from=unfreeze_from, init_from=str(out / "frozen"))
+        # the book fine-tunes the frozen run; a features run's head is a good start too
+        start = out / "frozen" if (out / "frozen" / "model.safetensors").exists() else out / "features"
+        options.update(unfreeze_from=unfreeze_from, init_from=str(start))
     config = TrainConfig(data=str(data), out=str(out / name), overwrite=True, **options)
     t0 = time.perf_counter()
     run = train(config)
@@ -97,7 +99,6 @@ def run_stage(name: str, data: Path, out: Path, epochs: int | None, unfreeze_fro
         "best_val_acc": best_val,
         "test_acc": test["accuracy"],
         "target": TARGETS[name],
-        "precision": None,
     }
 
 

@@ -24,7 +24,7 @@ EXTRACT_BATCH = 50
 
 
 def split_features(
-    config: TrainConfig, base: nn.Module, splits: Any, precision: Precision
+    config: TrainConfig, base: nn.Module, splits: Any, precision: Precision, pool: bool = False
 ) -> dict[str, torch.Tensor]:
     """Features of every split, from the cache when present (rank 0 extracts, the other ranks wait and read)."""
     from convlens.data import BatchLoader
@@ -40,10 +40,11 @@ def split_features(
             size=config.image_size,
             channels=config.channels,
             precision=precision.name,
+            pooled=pool,
         )
-        if dist_utils.is_main_process() and cache.get(key) is None:
+        if dist_utils.is_main_process() and not cache.path(key).is_file():
             loader = BatchLoader(dataset, batch_size=EXTRACT_BATCH, mean=norm["mean"], std=norm["std"])
-            cache.put(key, extract_features(base, loader, precision, progress=config.progress))
+            cache.put(key, extract_features(base, loader, precision, progress=config.progress, pool=pool))
         dist_utils.broadcast_object(None)  # a barrier: the cache file exists from here on
         out[name] = cache.get(key)
     return out
@@ -57,7 +58,7 @@ def fit_on_features(
     base, head = model.base.to(precision.device), model.head.to(precision.device)
     if precision.channels_last:
         base = base.to(memory_format=torch.channels_last)
-    features = split_features(config, base, splits, precision)
+    features = split_features(config, base, splits, precision, pool=not head.flatten)
     run_config = _models.run_config(config, splits, kind)
     callbacks = _build.make_callbacks(config, run_dir, _models.write_module, run_config)
     train_loader = FeatureLoader(features["train"], splits.train.labels, config.batch_size, True, config.seed)

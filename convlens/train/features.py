@@ -83,9 +83,13 @@ class FeatureCache:
 
 @torch.no_grad()
 def extract_features(
-    base: nn.Module, loader: Iterable[Any], precision: Precision, progress: bool = True
+    base: nn.Module, loader: Iterable[Any], precision: Precision, progress: bool = True, pool: bool = False
 ) -> torch.Tensor:
-    """``base.forward_features`` over every batch, in eval mode, stacked on the CPU."""
+    """``base.forward_features`` over every batch, in eval mode, stacked on the CPU.
+
+    With ``pool`` the maps are averaged over space first (``(N, C)``): a head that pools anyway then reads
+    (and the cache stores) H x W times fewer numbers.
+    """
     was_training = base.training
     base.eval()
     chunks = []
@@ -95,7 +99,8 @@ def extract_features(
             if precision.channels_last:
                 x = x.contiguous(memory_format=torch.channels_last)
             with precision.autocast():
-                chunks.append(base.forward_features(x).float().cpu().contiguous())
+                features = base.forward_features(x).float()
+            chunks.append((features.mean(dim=(2, 3)) if pool else features).cpu().contiguous())
     finally:
         base.train(was_training)
     return torch.cat(chunks)

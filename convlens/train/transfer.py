@@ -127,7 +127,10 @@ class DenseHead(nn.Module):
         self.classifier = nn.Linear(hidden, num_outputs)
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
-        x = features.flatten(1) if self.flatten else features.float().mean(dim=(2, 3))
+        if features.dim() == 2:  # already pooled (cached features)
+            x = features
+        else:
+            x = features.flatten(1) if self.flatten else features.float().mean(dim=(2, 3))
         return self.classifier(self.dropout(torch.relu(self.dense(x.float()))))
 
     def get_classifier(self) -> nn.Module:

@@ -62,3 +62,17 @@ def test_book_head_counts_like_keras():
     )  # the base's unused classifier is never counted (VGG16: 26 + 4 = 30 -> 4)
     assert unfreeze_from(model, "conv2d_2") == ["conv2d_2", "fc"]
     assert trainable_tensors(model) == 6 and not model.base.fc.weight.requires_grad
+
+
+def test_pooled_features_give_the_same_logits_as_maps():
+    from convlens.train._device import resolve_precision
+    from convlens.train.features import extract_features
+
+    base, head = TinyNet(1).eval(), DenseHead((1280, 7, 7), 2).eval()
+    maps = torch.rand(3, 1280, 7, 7)
+    assert torch.allclose(head(maps), head(maps.mean(dim=(2, 3))))
+    loader = [(torch.rand(2, 3, 16, 16), torch.zeros(2))]
+    fp32 = resolve_precision("fp32", torch.device("cpu"))
+    pooled = extract_features(base, loader, fp32, progress=False, pool=True)
+    full = extract_features(base, loader, fp32, progress=False)
+    assert pooled.shape == (2, 8) and torch.allclose(pooled, full.mean(dim=(2, 3)))
