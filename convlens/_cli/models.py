@@ -22,12 +22,12 @@ def list_models() -> None:
     from convlens.models import registry
 
     table = Table()
-    for column in ("name", "family", "input (C, H, W)", "classes", "pretrained weights", "description"):
+    for column in ("name", "family", "input", "classes", "weights", "description"):
         table.add_column(column, no_wrap=column != "description", overflow="fold")
     for entry in registry.entries():
         meta = entry.meta
-        weights = meta["weights"].filename if meta["weights"] else "-"
-        table.add_row(entry.name, meta["family"], str(meta["default_input_size"]), str(meta["num_classes"]), weights,
+        size = "x".join(map(str, meta["default_input_size"]))
+        table.add_row(entry.name, meta["family"], size, str(meta["num_classes"]), "yes" if meta["weights"] else "-",
                       meta["description"])
     console.print(table)
 
