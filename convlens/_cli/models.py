@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -34,9 +33,9 @@ def list_models() -> None:
 
 def summary(
     name: str = typer.Argument(..., help="Model name (see `convlens models list`)."),
-    input_size: Optional[int] = typer.Option(None, "--input-size", help="Square input size in pixels (default: the model's)."),
+    input_size: int | None = typer.Option(None, "--input-size", help="Square input size in pixels (default: the model's)."),
     no_top: bool = typer.Option(False, "--no-top", help="Without the classifier (the conv base), where the model has one."),
-    num_classes: Optional[int] = typer.Option(None, "--num-classes", help="Outputs of the head."),
+    num_classes: int | None = typer.Option(None, "--num-classes", help="Outputs of the head."),
 ) -> None:
     """Print a Keras-like summary: layers, output shapes, parameters."""
     from convlens import models
@@ -51,13 +50,14 @@ def summary(
 
 
 def predict(
-    images: list[Path] = typer.Argument(..., help="Image files or folders."),
-    model: Optional[str] = typer.Option(None, "--model", "-m", help="A pretrained model name (default efficientnet_lite0)."),
-    checkpoint: Optional[Path] = typer.Option(None, "--checkpoint", help="A run folder of `convlens train`."),
-    weights: Optional[Path] = typer.Option(None, "--weights", help="An explicit weights file for --model."),
+    images: list[Path] = typer.Argument(..., help="Image files or folders."),  # noqa: B008
+    model: str | None = typer.Option(None, "--model", "-m", help="A pretrained model name (default efficientnet_lite0)."),
+    checkpoint: Path | None = typer.Option(None, "--checkpoint", help="A run folder of `convlens train`."),  # noqa: B008
+    weights: Path | None = typer.Option(None, "--weights", help="An explicit weights file for --model."),  # noqa: B008
     topk: int = typer.Option(3, "--topk", min=1, help="Classes per image."),
     batch_size: int = typer.Option(16, "--batch-size", min=1, help="Images per forward pass."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON: [{image, top: [{wnid, label, prob}]}]."),
+    fast: bool = typer.Option(False, "--fast", help="bf16 + channels-last + folded batch norm (about 5x faster on CPU)."),
 ) -> None:
     """Top-k predictions (wnid, label, probability) for images, like Keras' decode_predictions."""
     from convlens import models
@@ -72,7 +72,7 @@ def predict(
     else:
         net = models.create(model or "efficientnet_lite0", pretrained=True, weights=str(weights) if weights else None)
     results = predict_files(net, list_images(images), topk, classes=_class_names(net, classes), batch_size=batch_size,
-                            progress=not as_json)
+                            progress=not as_json, fast=fast)
     if as_json:
         console.print_json(json.dumps(results))
         return

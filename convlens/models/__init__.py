@@ -9,4 +9,4 @@ from convlens.models import efficientnet_lite, resnet, small, torchvision_zoo, v
 from convlens.models._factory import create, register_model, registry
 from convlens.models.checkpoint import load_checkpoint, save_checkpoint
 
-__all__ = ["create", "registry", "register_model", "save_checkpoint", "load_checkpoint"]
+__all__ = ["create", "load_checkpoint", "register_model", "registry", "save_checkpoint"]

@@ -12,6 +12,8 @@ from typing import Any
 import torch
 from torch import nn
 
+from convlens.errors import ConfigError
+
 
 def make_cfg(
     input_size: tuple[int, int, int],
@@ -82,7 +84,7 @@ class ConvClassifier(nn.Module):
         """Replace the classifier by a freshly initialised one with ``num_classes`` outputs."""
         old = self.get_classifier()
         if not isinstance(old, nn.Linear):
-            raise ValueError(f"{type(self).__name__} was built without a classifier (include_top=False)")
+            raise ConfigError(f"{type(self).__name__} was built without a classifier (include_top=False); build it with the top")
         setattr(self, self.classifier_attr, type(old)(old.in_features, num_classes))
         self.pretrained_cfg = {**self.pretrained_cfg, "num_classes": num_classes, "labels": None}
 

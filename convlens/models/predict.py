@@ -11,6 +11,7 @@ from torch import nn
 
 from convlens._console import track
 from convlens.errors import DataError
+from convlens.models.fast import autocast, for_inference
 from convlens.models.imagenet import decode_predictions
 from convlens.models.preprocess import load_batch
 
@@ -42,7 +43,7 @@ def probabilities(logits: torch.Tensor) -> torch.Tensor:
 
 
 def predict_files(model: nn.Module, paths: Sequence[str | Path], topk: int = 3, classes: list[str] | None = None,
-                  batch_size: int = 16, progress: bool = True) -> list[dict[str, Any]]:
+                  batch_size: int = 16, progress: bool = True, fast: bool = False) -> list[dict[str, Any]]:
     """Predict each image; preprocessing follows ``model.pretrained_cfg``.
 
     Args:
@@ -52,17 +53,20 @@ def predict_files(model: nn.Module, paths: Sequence[str | Path], topk: int = 3, 
         classes: class names of a non-ImageNet head (``wnid`` and ``label`` are then the class name).
         batch_size: images per forward pass.
         progress: show a progress bar.
+        fast: bf16 autocast with batch norm folded and channels-last memory (about 5x faster on CPUs with
+            AMX/AVX-512; probabilities differ from fp32 in the second or third digit).
 
     Returns:
         ``[{"image": path, "top": [{"wnid", "label", "prob"}, ...]}, ...]`` in input order.
     """
     cfg = model.pretrained_cfg
-    model.eval()
+    model = for_inference(model) if fast else model.eval()
     batches = [list(paths[i : i + batch_size]) for i in range(0, len(paths), batch_size)]
     results: list[dict[str, Any]] = []
     for batch in track(batches, "predicting", enabled=progress):
-        with torch.inference_mode():
-            probs = probabilities(model(load_batch(batch, cfg)))
+        x = load_batch(batch, cfg)
+        with torch.inference_mode(), autocast(enabled=fast):
+            probs = probabilities(model(x.contiguous(memory_format=torch.channels_last) if fast else x))
         k = min(topk, probs.shape[1])
         for path, top in zip(batch, decode_predictions(probs, top=k, classes=classes)):
             results.append({"image": str(path), "top": [{"wnid": w, "label": lab, "prob": p} for w, lab, p in top]})

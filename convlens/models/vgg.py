@@ -7,6 +7,8 @@ ImageNet weights come through torchvision's files (hub cache), mapped onto ``blo
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -69,7 +71,7 @@ class VGG(ConvClassifier):
         return self.predictions(self.dropout(self.fc2(self.dropout(self.fc1(x)))))
 
 
-def torchvision_vgg_map(blocks: tuple[int, ...]) -> "callable":
+def torchvision_vgg_map(blocks: tuple[int, ...]) -> Callable[[StateDict], StateDict]:
     """Key map from torchvision's ``features.<i>`` / ``classifier.<j>`` to the Keras names."""
     table, index = {}, 0
     for name in conv_names(blocks):

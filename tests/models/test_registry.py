@@ -84,7 +84,7 @@ def test_vgg19_gap_leaky_relu():
 
 def test_plain_and_residual_have_same_depth():
     res, plain = models.create("resnet20"), models.create("plain20")
-    convs = lambda m: [n for n, x in m.named_modules() if isinstance(x, nn.Conv2d) and "downsample" not in n]  # noqa: E731
+    convs = lambda m: [n for n, x in m.named_modules() if isinstance(x, nn.Conv2d) and "downsample" not in n]
     assert len(convs(res)) == len(convs(plain)) == 19
     assert len(convs(models.create("resnet110"))) == 109
 

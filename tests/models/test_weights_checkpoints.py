@@ -77,3 +77,18 @@ def test_broken_checkpoints_are_typed_errors(tmp_path):
     (tmp_path / "config.json").write_text(json.dumps({**config, "model": "mnist_tf"}))
     with pytest.raises(CheckpointError, match="does not match"):
         models.load_checkpoint(tmp_path)
+
+
+def test_fold_batchnorm_keeps_outputs():
+    from convlens.models.fast import fold_batchnorm
+
+    model = models.create("efficientnet_lite0", num_classes=5, input_size=64).eval()
+    for module in model.modules():  # non-trivial statistics, so folding has something to get wrong
+        if isinstance(module, torch.nn.BatchNorm2d):
+            module.running_mean.uniform_(-0.5, 0.5)
+            module.running_var.uniform_(0.5, 2.0)
+    folded = fold_batchnorm(model)
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in folded.modules())
+    x = torch.randn(2, 3, 64, 64)
+    with torch.no_grad():
+        torch.testing.assert_close(folded(x), model(x), rtol=1e-4, atol=1e-4)
