@@ -63,6 +63,8 @@ def main() -> None:
              "convlens bf16+channels_last (BN folded)": images_per_second(fast, x_cl, args.repeats, bf16=True)}
     for name, value in speed.items():
         print(f"{name:42s} {value:8.1f} img/s   x{value / speed['reference fp32']:.2f} vs reference")
+    fast_name = "convlens bf16+channels_last (BN folded)"
+    print(f"convlens bf16+channels_last vs convlens fp32: x{speed[fast_name] / speed['convlens fp32']:.2f}")
     files = sorted(args.sample.glob("*.JPEG"))
     index = {w: i for i, w in enumerate(imagenet.wnids())}
     targets = torch.tensor([index[f.name.split("_")[0]] for f in files])
