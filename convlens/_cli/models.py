@@ -60,6 +60,8 @@ def predict(
     fast: bool = typer.Option(False, "--fast", help="bf16 + channels-last + folded batch norm (about 5x faster on CPU)."),
 ) -> None:
     """Top-k predictions (wnid, label, probability) for images, like Keras' decode_predictions."""
+    import torch
+
     from convlens import models
     from convlens.models.predict import list_images, predict_files
 
@@ -71,6 +73,8 @@ def predict(
         classes = config.get("classes")
     else:
         net = models.create(model or "efficientnet_lite0", pretrained=True, weights=str(weights) if weights else None)
+    if torch.cuda.is_available():
+        net = net.cuda()
     results = predict_files(net, list_images(images), topk, classes=_class_names(net, classes), batch_size=batch_size,
                             progress=not as_json, fast=fast)
     if as_json:

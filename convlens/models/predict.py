@@ -44,7 +44,7 @@ def probabilities(logits: torch.Tensor) -> torch.Tensor:
 
 def predict_files(model: nn.Module, paths: Sequence[str | Path], topk: int = 3, classes: list[str] | None = None,
                   batch_size: int = 16, progress: bool = True, fast: bool = False) -> list[dict[str, Any]]:
-    """Predict each image; preprocessing follows ``model.pretrained_cfg``.
+    """Predict each image on the model's device; preprocessing follows ``model.pretrained_cfg``.
 
     Args:
         model: a convlens model.
@@ -60,12 +60,13 @@ def predict_files(model: nn.Module, paths: Sequence[str | Path], topk: int = 3, 
         ``[{"image": path, "top": [{"wnid", "label", "prob"}, ...]}, ...]`` in input order.
     """
     cfg = model.pretrained_cfg
+    device = next(model.parameters()).device
     model = for_inference(model) if fast else model.eval()
     batches = [list(paths[i : i + batch_size]) for i in range(0, len(paths), batch_size)]
     results: list[dict[str, Any]] = []
     for batch in track(batches, "predicting", enabled=progress):
-        x = load_batch(batch, cfg)
-        with torch.inference_mode(), autocast(enabled=fast):
+        x = load_batch(batch, cfg).to(device, non_blocking=True)
+        with torch.inference_mode(), autocast(device.type, enabled=fast):
             probs = probabilities(model(x.contiguous(memory_format=torch.channels_last) if fast else x))
         k = min(topk, probs.shape[1])
         for path, top in zip(batch, decode_predictions(probs, top=k, classes=classes)):
