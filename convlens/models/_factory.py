@@ -82,6 +82,8 @@ def create(
     head = spec.num_classes if spec is not None else n_out
     model = entry.obj(num_classes=head, input_size=size, **kwargs)
     load_pretrained(model, name, spec, weights)
+    if not isinstance(model.get_classifier(), nn.Linear):  # a conv base (include_top=False): no head to reset
+        return _named(model, name, kwargs)
     if head != n_out:
         log.info("%s: reset the %d-class head to %d classes", name, head, n_out)
         model.reset_classifier(n_out)

@@ -92,3 +92,13 @@ def test_fold_batchnorm_keeps_outputs():
     x = torch.randn(2, 3, 64, 64)
     with torch.no_grad():
         torch.testing.assert_close(folded(x), model(x), rtol=1e-4, atol=1e-4)
+
+
+def test_pretrained_conv_base_without_top(tmp_path):
+    path = tmp_path / "vgg16.pth"
+    torch.save(torchvision.models.vgg16().state_dict(), path)
+    base = models.create("vgg16", num_classes=1, weights=str(path), include_top=False, input_size=32)
+    assert base.forward_features(torch.zeros(1, 3, 32, 32)).shape == (1, 512, 1, 1)
+    assert not any(isinstance(m, torch.nn.Linear) for m in base.modules())
+    lite = models.create("efficientnet_lite0", pretrained=True, num_classes=2, input_size=64)
+    assert lite(torch.zeros(1, 3, 64, 64)).shape == (1, 2) and lite.pretrained_cfg["labels"] is None
