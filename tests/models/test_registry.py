@@ -97,3 +97,14 @@ def test_imagenet_resnet_matches_torchvision():
     x = torch.randn(1, 3, 64, 64)
     torch.testing.assert_close(ours(x), ref(x))
     assert _count(models.create("resnet50")) == _count(torchvision.models.resnet50())
+
+
+@pytest.mark.parametrize("name", models.registry.names())
+def test_summary_covers_every_model(name):
+    from convlens.models.summary import summarize
+
+    model = models.create(name, input_size=_small_size(name))
+    summary = summarize(model)
+    assert summary.total == _count(model) and summary.non_trainable == 0
+    assert [row[0] for row in summary.rows if row[0] != "flatten"] == model.layer_names()
+    assert summary.rows[-1][2] == (model.pretrained_cfg["num_classes"],)
