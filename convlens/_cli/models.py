@@ -69,7 +69,7 @@ def predict(
         raise ConfigError("give one of --model NAME or --checkpoint RUN_DIR, not both")
     classes = None
     if checkpoint is not None:
-        net, config = models.load_checkpoint(checkpoint)
+        net, config = _load_run(checkpoint)
         classes = config.get("classes")
     else:
         net = models.create(model or "efficientnet_lite0", pretrained=True, weights=str(weights) if weights else None)
@@ -84,6 +84,16 @@ def predict(
         console.print(f"[bold]{item['image']}[/bold]", highlight=False)
         for rank, top in enumerate(item["top"], 1):
             console.print(f"  {rank}. ('{top['wnid']}', '{top['label']}', {top['prob']:.4f})", highlight=False)
+
+
+def _load_run(checkpoint: Path):
+    """A run of any training mode (the train area's loader: features/frozen runs carry a dense head), else a
+    plain convlens checkpoint."""
+    try:
+        from convlens.train._models import load_run
+    except ImportError:
+        from convlens.models import load_checkpoint as load_run
+    return load_run(checkpoint)
 
 
 def _class_names(net, classes: list[str] | None) -> list[str] | None:
