@@ -122,7 +122,12 @@ def child(args: list[str]) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--images", type=int, default=200)
-    parser.add_argument("--data", type=Path, default=REPO.parent / "shared/data/dogs-vs-cats/raw")
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=REPO / "runs/cats_vs_dogs/data",
+        help="the book's split (made when missing)",
+    )
     parser.add_argument("--epochs", type=int, default=10, help="head epochs of the Lite0 accuracy check")
     parser.add_argument("--skip-accuracy", action="store_true")
     parser.add_argument("--side", help=argparse.SUPPRESS)
@@ -134,6 +139,11 @@ def main() -> None:
             result = (run_convlens if args.side == "convlens" else run_keras)(args.images)
         print("RESULT " + json.dumps(result))
         return
+    if not args.skip_accuracy and not (args.data / "train").is_dir():
+        from convlens.data.split import split_pool
+
+        raw = REPO.parent / "shared/data/dogs-vs-cats/raw"
+        split_pool(raw, args.data, counts=(1000, 500, 500), link="symlink")
     common = ["--images", str(args.images), "--data", str(args.data), "--epochs", str(args.epochs)]
     c, k = child(["--side", "convlens", *common]), child(["--side", "keras", *common])
     print(json.dumps({"convlens": c, "keras": k}, indent=2))

@@ -17,7 +17,7 @@ from convlens.report import plot_loss_comparison
 from convlens.train import TrainConfig, train
 
 REPO = Path(__file__).resolve().parents[1]
-NETS = {"plain": "plain_net", "residual": "resnet_cifar"}
+NETS = {"plain": "plain{depth}", "residual": "resnet{depth}"}  # CIFAR-style 6n+2 layers: 20, 32, 56, 110
 
 
 def main() -> None:
@@ -28,7 +28,8 @@ def main() -> None:
     parser.add_argument("--depth", type=int, default=20)
     args = parser.parse_args()
     curves, summary = {}, {}
-    for label, model in NETS.items():
+    for label, pattern in NETS.items():
+        model = pattern.format(depth=args.depth)
         config = TrainConfig(
             data=str(args.data),
             model=model,
@@ -40,7 +41,6 @@ def main() -> None:
             lr=1e-3,
             val_fraction=0.1,
             overwrite=True,
-            model_kwargs={"depth": args.depth},
         )
         t0 = time.perf_counter()
         run = train(config)
