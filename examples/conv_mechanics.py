@@ -97,7 +97,9 @@ def save_figure(digit: np.ndarray, conv: np.ndarray, pool: np.ndarray, path: Pat
 def main() -> None:
     parser = argparse.ArgumentParser(description="Seed 002: convolution and pooling by hand")
     parser.add_argument("--out", type=Path, default=Path("conv_mechanics_out"))
-    parser.add_argument("--mnist", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist")
+    parser.add_argument(
+        "--mnist", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
+    )
     args = parser.parse_args()
     valid = tf_conv2d(IMAGE, FILTER)
     for k, name in enumerate(("x1", "x10", "x-1")):

@@ -26,15 +26,25 @@ def list_models() -> None:
     for entry in registry.entries():
         meta = entry.meta
         size = "x".join(map(str, meta["default_input_size"]))
-        table.add_row(entry.name, meta["family"], size, str(meta["num_classes"]), "yes" if meta["weights"] else "-",
-                      meta["description"])
+        table.add_row(
+            entry.name,
+            meta["family"],
+            size,
+            str(meta["num_classes"]),
+            "yes" if meta["weights"] else "-",
+            meta["description"],
+        )
     console.print(table)
 
 
 def summary(
     name: str = typer.Argument(..., help="Model name (see `convlens models list`)."),
-    input_size: int | None = typer.Option(None, "--input-size", help="Square input size in pixels (default: the model's)."),
-    no_top: bool = typer.Option(False, "--no-top", help="Without the classifier (the conv base), where the model has one."),
+    input_size: int | None = typer.Option(
+        None, "--input-size", help="Square input size in pixels (default: the model's)."
+    ),
+    no_top: bool = typer.Option(
+        False, "--no-top", help="Without the classifier (the conv base), where the model has one."
+    ),
     num_classes: int | None = typer.Option(None, "--num-classes", help="Outputs of the head."),
 ) -> None:
     """Print a Keras-like summary: layers, output shapes, parameters."""
@@ -45,19 +55,25 @@ def summary(
     try:
         model = models.create(name, num_classes=num_classes, input_size=input_size, **kwargs)
     except TypeError as exc:
-        raise ConfigError(f"{name} does not take that option ({exc}); --no-top works for vgg16, vgg19, efficientnet_lite0") from None
+        raise ConfigError(
+            f"{name} does not take that option ({exc}); --no-top works for vgg16, vgg19, efficientnet_lite0"
+        ) from None
     console.print(render(summarize(model), title=name))
 
 
 def predict(
     images: list[Path] = typer.Argument(..., help="Image files or folders."),  # noqa: B008
-    model: str | None = typer.Option(None, "--model", "-m", help="A pretrained model name (default efficientnet_lite0)."),
+    model: str | None = typer.Option(
+        None, "--model", "-m", help="A pretrained model name (default efficientnet_lite0)."
+    ),
     checkpoint: Path | None = typer.Option(None, "--checkpoint", help="A run folder of `convlens train`."),  # noqa: B008
     weights: Path | None = typer.Option(None, "--weights", help="An explicit weights file for --model."),  # noqa: B008
     topk: int = typer.Option(3, "--topk", min=1, help="Classes per image."),
     batch_size: int = typer.Option(16, "--batch-size", min=1, help="Images per forward pass."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON: [{image, top: [{wnid, label, prob}]}]."),
-    fast: bool = typer.Option(False, "--fast", help="bf16 + channels-last + folded batch norm (about 5x faster on CPU)."),
+    fast: bool = typer.Option(
+        False, "--fast", help="bf16 + channels-last + folded batch norm (about 5x faster on CPU)."
+    ),
 ) -> None:
     """Top-k predictions (wnid, label, probability) for images, like Keras' decode_predictions."""
     import torch
@@ -72,18 +88,29 @@ def predict(
         net, config = _load_run(checkpoint)
         classes = config.get("classes")
     else:
-        net = models.create(model or "efficientnet_lite0", pretrained=True, weights=str(weights) if weights else None)
+        net = models.create(
+            model or "efficientnet_lite0", pretrained=True, weights=str(weights) if weights else None
+        )
     if torch.cuda.is_available():
         net = net.cuda()
-    results = predict_files(net, list_images(images), topk, classes=_class_names(net, classes), batch_size=batch_size,
-                            progress=not as_json, fast=fast)
+    results = predict_files(
+        net,
+        list_images(images),
+        topk,
+        classes=_class_names(net, classes),
+        batch_size=batch_size,
+        progress=not as_json,
+        fast=fast,
+    )
     if as_json:
         console.print_json(json.dumps(results))
         return
     for item in results:
         console.print(f"[bold]{item['image']}[/bold]", highlight=False)
         for rank, top in enumerate(item["top"], 1):
-            console.print(f"  {rank}. ('{top['wnid']}', '{top['label']}', {top['prob']:.4f})", highlight=False)
+            console.print(
+                f"  {rank}. ('{top['wnid']}', '{top['label']}', {top['prob']:.4f})", highlight=False
+            )
 
 
 def _load_run(checkpoint: Path):

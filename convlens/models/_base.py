@@ -84,7 +84,9 @@ class ConvClassifier(nn.Module):
         """Replace the classifier by a freshly initialised one with ``num_classes`` outputs."""
         old = self.get_classifier()
         if not isinstance(old, nn.Linear):
-            raise ConfigError(f"{type(self).__name__} was built without a classifier (include_top=False); build it with the top")
+            raise ConfigError(
+                f"{type(self).__name__} was built without a classifier (include_top=False); build it with the top"
+            )
         setattr(self, self.classifier_attr, type(old)(old.in_features, num_classes))
         self.pretrained_cfg = {**self.pretrained_cfg, "num_classes": num_classes, "labels": None}
 

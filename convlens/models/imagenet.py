@@ -46,7 +46,9 @@ def index_of(wnid: str) -> int:
     return wnids().index(wnid)
 
 
-def decode_predictions(probs: Any, top: int = 3, classes: list[str] | None = None) -> list[list[tuple[str, str, float]]]:
+def decode_predictions(
+    probs: Any, top: int = 3, classes: list[str] | None = None
+) -> list[list[tuple[str, str, float]]]:
     """Keras' ``decode_predictions``: the ``top`` classes of each row as ``(wnid, label, probability)``.
 
     Args:
@@ -57,11 +59,19 @@ def decode_predictions(probs: Any, top: int = 3, classes: list[str] | None = Non
     Returns:
         One list per row, most probable first.
     """
-    p = probs.detach().float().cpu().numpy() if isinstance(probs, torch.Tensor) else np.asarray(probs, dtype=np.float64)
+    p = (
+        probs.detach().float().cpu().numpy()
+        if isinstance(probs, torch.Tensor)
+        else np.asarray(probs, dtype=np.float64)
+    )
     if p.ndim != 2:
-        raise ConvlensError(f"decode_predictions expects (samples, classes) probabilities, got shape {p.shape}")
+        raise ConvlensError(
+            f"decode_predictions expects (samples, classes) probabilities, got shape {p.shape}"
+        )
     names = list(zip(classes, classes)) if classes is not None else list(_classes())
     if p.shape[1] != len(names):
-        raise ConvlensError(f"probabilities have {p.shape[1]} classes but {len(names)} names are known; pass classes=")
+        raise ConvlensError(
+            f"probabilities have {p.shape[1]} classes but {len(names)} names are known; pass classes="
+        )
     order = np.argsort(-p, axis=1, kind="stable")[:, :top]
     return [[(names[j][0], names[j][1], float(row[j])) for j in idx] for row, idx in zip(p, order)]

@@ -42,8 +42,15 @@ def probabilities(logits: torch.Tensor) -> torch.Tensor:
     return logits.softmax(dim=1)
 
 
-def predict_files(model: nn.Module, paths: Sequence[str | Path], topk: int = 3, classes: list[str] | None = None,
-                  batch_size: int = 16, progress: bool = True, fast: bool = False) -> list[dict[str, Any]]:
+def predict_files(
+    model: nn.Module,
+    paths: Sequence[str | Path],
+    topk: int = 3,
+    classes: list[str] | None = None,
+    batch_size: int = 16,
+    progress: bool = True,
+    fast: bool = False,
+) -> list[dict[str, Any]]:
     """Predict each image on the model's device; preprocessing follows ``model.pretrained_cfg``.
 
     Args:
@@ -70,5 +77,7 @@ def predict_files(model: nn.Module, paths: Sequence[str | Path], topk: int = 3, 
             probs = probabilities(model(x.contiguous(memory_format=torch.channels_last) if fast else x))
         k = min(topk, probs.shape[1])
         for path, top in zip(batch, decode_predictions(probs, top=k, classes=classes)):
-            results.append({"image": str(path), "top": [{"wnid": w, "label": lab, "prob": p} for w, lab, p in top]})
+            results.append(
+                {"image": str(path), "top": [{"wnid": w, "label": lab, "prob": p} for w, lab, p in top]}
+            )
     return results

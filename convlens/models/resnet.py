@@ -33,7 +33,9 @@ class BasicBlock(nn.Module):
         self.relu = nn.ReLU(inplace=True)
         self.residual = residual
         c_out = width * self.expansion
-        self.downsample = _projection(c_in, c_out, stride) if residual and (stride != 1 or c_in != c_out) else None
+        self.downsample = (
+            _projection(c_in, c_out, stride) if residual and (stride != 1 or c_in != c_out) else None
+        )
 
     def branch(self, x: torch.Tensor) -> torch.Tensor:
         return self.bn2(self.conv2(self.relu(self.bn1(self.conv1(x)))))
@@ -70,25 +72,39 @@ class ResNet(ConvClassifier):
 
     classifier_attr = "fc"
 
-    def __init__(self, num_classes: int, input_size: tuple[int, int, int], block: type[BasicBlock],
-                 depths: tuple[int, ...], widths: tuple[int, ...], residual: bool = True, imagenet_stem: bool = True) -> None:
+    def __init__(
+        self,
+        num_classes: int,
+        input_size: tuple[int, int, int],
+        block: type[BasicBlock],
+        depths: tuple[int, ...],
+        widths: tuple[int, ...],
+        residual: bool = True,
+        imagenet_stem: bool = True,
+    ) -> None:
         super().__init__()
         stem = widths[0]
-        self.conv1, self.bn1 = _bn_conv(input_size[0], stem, 7 if imagenet_stem else 3, 2 if imagenet_stem else 1)
+        self.conv1, self.bn1 = _bn_conv(
+            input_size[0], stem, 7 if imagenet_stem else 3, 2 if imagenet_stem else 1
+        )
         self.relu = nn.ReLU(inplace=True)
         self.maxpool = nn.MaxPool2d(3, 2, 1) if imagenet_stem else nn.Identity()
         c_in = stem
         for i, (depth, width) in enumerate(zip(depths, widths)):
             stride = 1 if i == 0 else 2
-            blocks = [block(c_in if j == 0 else width * block.expansion, width, stride if j == 0 else 1, residual)
-                      for j in range(depth)]
+            blocks = [
+                block(c_in if j == 0 else width * block.expansion, width, stride if j == 0 else 1, residual)
+                for j in range(depth)
+            ]
             self.add_module(f"layer{i + 1}", nn.Sequential(*blocks))
             c_in = width * block.expansion
         self.fc = nn.Linear(c_in, num_classes)
         self.n_stages = len(depths)
         self._layer_names = ["conv1", *(f"layer{i + 1}" for i in range(len(depths))), "fc"]
         mean_std = (IMAGENET_MEAN, IMAGENET_STD) if imagenet_stem else (None, None)
-        self.pretrained_cfg = make_cfg(input_size, num_classes, *mean_std, "bilinear", 0.875 if imagenet_stem else 1.0)
+        self.pretrained_cfg = make_cfg(
+            input_size, num_classes, *mean_std, "bilinear", 0.875 if imagenet_stem else 1.0
+        )
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
@@ -106,15 +122,25 @@ def _register_cifar(depth: int) -> None:
         kind = "residual" if residual else "plain (no shortcuts)"
 
         def factory(num_classes: int, input_size: tuple[int, int, int], _r: bool = residual) -> ResNet:
-            return ResNet(num_classes, input_size, BasicBlock, (n,) * 3, (16, 32, 64), _r, imagenet_stem=False)
+            return ResNet(
+                num_classes, input_size, BasicBlock, (n,) * 3, (16, 32, 64), _r, imagenet_stem=False
+            )
 
         factory.__doc__ = f"CIFAR-style {kind} network of {depth} layers (3 stages of {n} blocks)."
-        register_model(f"{prefix}{depth}", "resnet", (3, 32, 32), num_classes=10,
-                       description=f"CIFAR-style {kind}, {depth} layers")(factory)
+        register_model(
+            f"{prefix}{depth}",
+            "resnet",
+            (3, 32, 32),
+            num_classes=10,
+            description=f"CIFAR-style {kind}, {depth} layers",
+        )(factory)
 
 
-_TV = {18: (BasicBlock, (2, 2, 2, 2), "resnet18-f37072fd.pth"), 34: (BasicBlock, (3, 4, 6, 3), "resnet34-b627a593.pth"),
-       50: (Bottleneck, (3, 4, 6, 3), "resnet50-0676ba61.pth")}
+_TV = {
+    18: (BasicBlock, (2, 2, 2, 2), "resnet18-f37072fd.pth"),
+    34: (BasicBlock, (3, 4, 6, 3), "resnet34-b627a593.pth"),
+    50: (Bottleneck, (3, 4, 6, 3), "resnet50-0676ba61.pth"),
+}
 
 
 def _register_imagenet(depth: int) -> None:
@@ -127,8 +153,13 @@ def _register_imagenet(depth: int) -> None:
             return ResNet(num_classes, input_size, block, depths, (64, 128, 256, 512), _r)
 
         factory.__doc__ = f"ImageNet-style {kind} network of {depth} layers (torchvision layout)."
-        register_model(f"{prefix}{depth}", "resnet", (3, 224, 224), weights=spec if residual else None,
-                       description=f"ImageNet-style {kind}, {depth} layers")(factory)
+        register_model(
+            f"{prefix}{depth}",
+            "resnet",
+            (3, 224, 224),
+            weights=spec if residual else None,
+            description=f"ImageNet-style {kind}, {depth} layers",
+        )(factory)
 
 
 for _depth in (20, 32, 56, 110):

@@ -25,8 +25,13 @@ class SequentialNet(ConvClassifier):
 
     summary_flatten = True
 
-    def __init__(self, features: list[tuple[str, nn.Module]], dense: list[tuple[str, nn.Module]],
-                 classifier: tuple[str, nn.Module], input_size: tuple[int, int, int]) -> None:
+    def __init__(
+        self,
+        features: list[tuple[str, nn.Module]],
+        dense: list[tuple[str, nn.Module]],
+        classifier: tuple[str, nn.Module],
+        input_size: tuple[int, int, int],
+    ) -> None:
         super().__init__()
         self._feature_names = [n for n, _ in features]
         self._dense_names = [n for n, _ in dense]
@@ -52,39 +57,61 @@ def _conv(c_in: int, c_out: int, padding: str = "valid", bias: bool = True) -> C
     return Conv2dAct(c_in, c_out, 3, padding=padding, bias=bias, activation=nn.ReLU(inplace=True))
 
 
-@register_model("small_convnet", "small", (3, 150, 150), num_classes=1,
-                description="seed 000: 4 conv + 2 dense, 3,453,121 params at 150 px (dropout=0.5 option)")
+@register_model(
+    "small_convnet",
+    "small",
+    (3, 150, 150),
+    num_classes=1,
+    description="seed 000: 4 conv + 2 dense, 3,453,121 params at 150 px (dropout=0.5 option)",
+)
 def small_convnet(num_classes: int, input_size: tuple[int, int, int], dropout: float = 0.0) -> SequentialNet:
     """The book's cats-vs-dogs convnet; ``dropout`` adds Dropout before the 512 dense layer."""
     widths = [input_size[0], 32, 64, 128, 128]
     features: list[tuple[str, nn.Module]] = []
     for i in range(4):
-        features += [(f"conv2d_{i + 1}", _conv(widths[i], widths[i + 1])), (f"max_pooling2d_{i + 1}", nn.MaxPool2d(2))]
+        features += [
+            (f"conv2d_{i + 1}", _conv(widths[i], widths[i + 1])),
+            (f"max_pooling2d_{i + 1}", nn.MaxPool2d(2)),
+        ]
     flat = _flat_size(nn.Sequential(*(m for _, m in features)), input_size)
     dense: list[tuple[str, nn.Module]] = [("dropout_1", nn.Dropout(dropout))] if dropout > 0 else []
     dense.append(("dense_1", LinearAct(flat, 512, activation=nn.ReLU(inplace=True))))
     return SequentialNet(features, dense, ("dense_2", nn.Linear(512, num_classes)), input_size)
 
 
-@register_model("mnist_cnn", "small", (1, 28, 28), num_classes=10,
-                description="seed 003: conv 32 same, pool, conv 64 same, pool, dense 10 (50,186 params)")
+@register_model(
+    "mnist_cnn",
+    "small",
+    (1, 28, 28),
+    num_classes=10,
+    description="seed 003: conv 32 same, pool, conv 64 same, pool, dense 10 (50,186 params)",
+)
 def mnist_cnn(num_classes: int, input_size: tuple[int, int, int]) -> SequentialNet:
     """The seed's Keras MNIST CNN, ready for Grad-CAM on ``conv2d_1``."""
     features: list[tuple[str, nn.Module]] = [
-        ("conv2d", _conv(input_size[0], 32, "same")), ("max_pooling2d", nn.MaxPool2d(2)),
-        ("conv2d_1", _conv(32, 64, "same")), ("max_pooling2d_1", nn.MaxPool2d(2)),
+        ("conv2d", _conv(input_size[0], 32, "same")),
+        ("max_pooling2d", nn.MaxPool2d(2)),
+        ("conv2d_1", _conv(32, 64, "same")),
+        ("max_pooling2d_1", nn.MaxPool2d(2)),
     ]
     flat = _flat_size(nn.Sequential(*(m for _, m in features)), input_size)
     return SequentialNet(features, [], ("dense", nn.Linear(flat, num_classes)), input_size)
 
 
-@register_model("mnist_tf", "small", (1, 28, 28), num_classes=10,
-                description="seed 002: 2 bias-free convs (SAME) + dense 256, 256, 10")
+@register_model(
+    "mnist_tf",
+    "small",
+    (1, 28, 28),
+    num_classes=10,
+    description="seed 002: 2 bias-free convs (SAME) + dense 256, 256, 10",
+)
 def mnist_tf(num_classes: int, input_size: tuple[int, int, int], dropout: float = 0.0) -> SequentialNet:
     """The seed's low-level TensorFlow MNIST net; ``dropout`` follows both hidden dense layers."""
     features: list[tuple[str, nn.Module]] = [
-        ("conv2d_1", _conv(input_size[0], 32, "same", bias=False)), ("max_pooling2d_1", nn.MaxPool2d(2, ceil_mode=True)),
-        ("conv2d_2", _conv(32, 64, "same", bias=False)), ("max_pooling2d_2", nn.MaxPool2d(2, ceil_mode=True)),
+        ("conv2d_1", _conv(input_size[0], 32, "same", bias=False)),
+        ("max_pooling2d_1", nn.MaxPool2d(2, ceil_mode=True)),
+        ("conv2d_2", _conv(32, 64, "same", bias=False)),
+        ("max_pooling2d_2", nn.MaxPool2d(2, ceil_mode=True)),
     ]
     flat = _flat_size(nn.Sequential(*(m for _, m in features)), input_size)
     relu = nn.ReLU(inplace=True)

@@ -39,7 +39,9 @@ def summarize(model: nn.Module, input_size: tuple[int, int, int] | None = None) 
     names = model.layer_names() if hasattr(model, "layer_names") else [n for n, _ in model.named_children()]
     modules = dict(model.named_modules())
     outputs: dict[str, torch.Tensor] = {}
-    hooks = [modules[n].register_forward_hook(lambda _m, _i, out, n=n: outputs.setdefault(n, out)) for n in names]
+    hooks = [
+        modules[n].register_forward_hook(lambda _m, _i, out, n=n: outputs.setdefault(n, out)) for n in names
+    ]
     was_training = model.training
     try:
         model.eval()
@@ -65,11 +67,18 @@ def summarize(model: nn.Module, input_size: tuple[int, int, int] | None = None) 
 def render(summary: Summary, title: str = "") -> Table:
     """A rich table like Keras' ``model.summary()``."""
     table = Table(title=title, title_justify="left")
-    for column, justify in (("Layer", "left"), ("Type", "left"), ("Output Shape", "left"), ("Param #", "right")):
+    for column, justify in (
+        ("Layer", "left"),
+        ("Type", "left"),
+        ("Output Shape", "left"),
+        ("Param #", "right"),
+    ):
         table.add_column(column, justify=justify)
     for name, kind, shape, params in summary.rows:
         table.add_row(name, kind, str((None, *shape)), f"{params:,}")
-    table.caption = (f"Total params: {summary.total:,}\nTrainable params: {summary.trainable:,}\n"
-                     f"Non-trainable params: {summary.non_trainable:,}")
+    table.caption = (
+        f"Total params: {summary.total:,}\nTrainable params: {summary.trainable:,}\n"
+        f"Non-trainable params: {summary.non_trainable:,}"
+    )
     table.caption_justify = "left"
     return table

@@ -18,16 +18,41 @@ from convlens.models._factory import register_model
 from convlens.models.vgg import IMAGENET_MEAN, IMAGENET_STD
 from convlens.models.weights import StateDict, WeightsSpec
 
-_INCEPTION_TRUNK = ("Conv2d_1a_3x3", "Conv2d_2a_3x3", "Conv2d_2b_3x3", "maxpool1", "Conv2d_3b_1x1", "Conv2d_4a_3x3",
-                    "maxpool2", "Mixed_5b", "Mixed_5c", "Mixed_5d", "Mixed_6a", "Mixed_6b", "Mixed_6c", "Mixed_6d",
-                    "Mixed_6e", "Mixed_7a", "Mixed_7b", "Mixed_7c")
+_INCEPTION_TRUNK = (
+    "Conv2d_1a_3x3",
+    "Conv2d_2a_3x3",
+    "Conv2d_2b_3x3",
+    "maxpool1",
+    "Conv2d_3b_1x1",
+    "Conv2d_4a_3x3",
+    "maxpool2",
+    "Mixed_5b",
+    "Mixed_5c",
+    "Mixed_5d",
+    "Mixed_6a",
+    "Mixed_6b",
+    "Mixed_6c",
+    "Mixed_6d",
+    "Mixed_6e",
+    "Mixed_7a",
+    "Mixed_7b",
+    "Mixed_7c",
+)
 
 
 class TorchvisionNet(ConvClassifier):
     """A torchvision classifier split into ``forward_features`` (its trunk) and ``forward_head``."""
 
-    def __init__(self, net: nn.Module, trunk: list[str], head: str, input_size: tuple[int, int, int],
-                 num_classes: int, mean_std: tuple = (IMAGENET_MEAN, IMAGENET_STD), final_relu: bool = False) -> None:
+    def __init__(
+        self,
+        net: nn.Module,
+        trunk: list[str],
+        head: str,
+        input_size: tuple[int, int, int],
+        num_classes: int,
+        mean_std: tuple = (IMAGENET_MEAN, IMAGENET_STD),
+        final_relu: bool = False,
+    ) -> None:
         super().__init__()
         self.net = net
         self.trunk = trunk
@@ -77,15 +102,42 @@ def _features_trunk(net: nn.Module) -> list[str]:
 
 _ZOO: dict[str, tuple[Callable[..., nn.Module], str, str, str]] = {
     # name: (builder, weights, head attribute, description)
-    "mobilenet_v2": (torchvision.models.mobilenet_v2, "MobileNet_V2_Weights.IMAGENET1K_V1", "classifier", "MobileNetV2"),
-    "mobilenet_v3_small": (torchvision.models.mobilenet_v3_small, "MobileNet_V3_Small_Weights.IMAGENET1K_V1", "classifier",
-                           "MobileNetV3-Small"),
-    "mobilenet_v3_large": (torchvision.models.mobilenet_v3_large, "MobileNet_V3_Large_Weights.IMAGENET1K_V1", "classifier",
-                           "MobileNetV3-Large"),
-    "efficientnet_b0": (torchvision.models.efficientnet_b0, "EfficientNet_B0_Weights.IMAGENET1K_V1", "classifier",
-                        "EfficientNet-B0 (torchvision)"),
-    "densenet121": (torchvision.models.densenet121, "DenseNet121_Weights.IMAGENET1K_V1", "classifier", "DenseNet-121"),
-    "inception_v3": (torchvision.models.inception_v3, "Inception_V3_Weights.IMAGENET1K_V1", "fc", "Inception V3 (299 px)"),
+    "mobilenet_v2": (
+        torchvision.models.mobilenet_v2,
+        "MobileNet_V2_Weights.IMAGENET1K_V1",
+        "classifier",
+        "MobileNetV2",
+    ),
+    "mobilenet_v3_small": (
+        torchvision.models.mobilenet_v3_small,
+        "MobileNet_V3_Small_Weights.IMAGENET1K_V1",
+        "classifier",
+        "MobileNetV3-Small",
+    ),
+    "mobilenet_v3_large": (
+        torchvision.models.mobilenet_v3_large,
+        "MobileNet_V3_Large_Weights.IMAGENET1K_V1",
+        "classifier",
+        "MobileNetV3-Large",
+    ),
+    "efficientnet_b0": (
+        torchvision.models.efficientnet_b0,
+        "EfficientNet_B0_Weights.IMAGENET1K_V1",
+        "classifier",
+        "EfficientNet-B0 (torchvision)",
+    ),
+    "densenet121": (
+        torchvision.models.densenet121,
+        "DenseNet121_Weights.IMAGENET1K_V1",
+        "classifier",
+        "DenseNet-121",
+    ),
+    "inception_v3": (
+        torchvision.models.inception_v3,
+        "Inception_V3_Weights.IMAGENET1K_V1",
+        "fc",
+        "Inception V3 (299 px)",
+    ),
 }
 
 
@@ -100,11 +152,18 @@ def _register(name: str) -> None:
         trunk = list(_INCEPTION_TRUNK) if inception else _features_trunk(net)
         # Inception's weights expect (x - 0.5) / 0.5 (torchvision's transform_input does that conversion).
         mean_std = ((0.5,) * 3, (0.5,) * 3) if inception else (IMAGENET_MEAN, IMAGENET_STD)
-        return TorchvisionNet(net, trunk, head, input_size, num_classes, mean_std, final_relu=name == "densenet121")
+        return TorchvisionNet(
+            net, trunk, head, input_size, num_classes, mean_std, final_relu=name == "densenet121"
+        )
 
     factory.__doc__ = f"torchvision's {description} under the convlens contract."
-    register_model(name, "torchvision", size, weights=_spec(weights_name),
-                   description=f"torchvision {description}; weights via the hub cache")(factory)
+    register_model(
+        name,
+        "torchvision",
+        size,
+        weights=_spec(weights_name),
+        description=f"torchvision {description}; weights via the hub cache",
+    )(factory)
 
 
 for _name in _ZOO:

@@ -30,14 +30,28 @@ def conv_names(blocks: tuple[int, ...]) -> list[str]:
 class VGG(ConvClassifier):
     """VGG conv blocks named like Keras; a Keras-style top (``fc1``, ``fc2``, ``predictions``) or a GAP head."""
 
-    def __init__(self, num_classes: int, input_size: tuple[int, int, int], blocks: tuple[int, ...],
-                 include_top: bool = True, head: str = "dense", activation: str = "relu", dropout: float = 0.5) -> None:
+    def __init__(
+        self,
+        num_classes: int,
+        input_size: tuple[int, int, int],
+        blocks: tuple[int, ...],
+        include_top: bool = True,
+        head: str = "dense",
+        activation: str = "relu",
+        dropout: float = 0.5,
+    ) -> None:
         super().__init__()
-        act = (lambda: nn.LeakyReLU(0.2, inplace=True)) if activation == "leaky_relu" else (lambda: nn.ReLU(inplace=True))
+        act = (
+            (lambda: nn.LeakyReLU(0.2, inplace=True))
+            if activation == "leaky_relu"
+            else (lambda: nn.ReLU(inplace=True))
+        )
         c_in, names = input_size[0], []
         for b, n in enumerate(blocks):
             for i in range(n):
-                self.add_module(f"block{b + 1}_conv{i + 1}", Conv2dAct(c_in, _WIDTHS[b], 3, padding=1, activation=act()))
+                self.add_module(
+                    f"block{b + 1}_conv{i + 1}", Conv2dAct(c_in, _WIDTHS[b], 3, padding=1, activation=act())
+                )
                 c_in = _WIDTHS[b]
                 names.append(f"block{b + 1}_conv{i + 1}")
             self.add_module(f"block{b + 1}_pool", nn.MaxPool2d(2))
@@ -51,11 +65,15 @@ class VGG(ConvClassifier):
             self.fc2 = LinearAct(4096, 4096, activation=act())
             self.dropout = nn.Dropout(dropout)
             names += ["fc1", "fc2"]
-        self.predictions = nn.Linear(512, num_classes) if head == "gap" else (
-            nn.Linear(4096, num_classes) if self.head_kind == "dense" else nn.Identity())
+        self.predictions = (
+            nn.Linear(512, num_classes)
+            if head == "gap"
+            else (nn.Linear(4096, num_classes) if self.head_kind == "dense" else nn.Identity())
+        )
         self._layer_names = names + (["predictions"] if include_top else [])
-        self.pretrained_cfg = make_cfg(input_size, num_classes if include_top else 0, IMAGENET_MEAN, IMAGENET_STD,
-                                       "bilinear", 0.875)
+        self.pretrained_cfg = make_cfg(
+            input_size, num_classes if include_top else 0, IMAGENET_MEAN, IMAGENET_STD, "bilinear", 0.875
+        )
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         for name in self._feature_names:
@@ -83,7 +101,7 @@ def torchvision_vgg_map(blocks: tuple[int, ...]) -> Callable[[StateDict], StateD
         out = {}
         for key, value in state.items():
             prefix = key[: key.rindex(".") + 1]
-            out[table.get(prefix, prefix) + key[len(prefix):]] = value
+            out[table.get(prefix, prefix) + key[len(prefix) :]] = value
         return out
 
     return key_map
@@ -97,22 +115,37 @@ VGG16_WEIGHTS = _spec(VGG16_BLOCKS, "https://download.pytorch.org/models/vgg16-3
 VGG19_WEIGHTS = _spec(VGG19_BLOCKS, "https://download.pytorch.org/models/vgg19-dcbb9e9d.pth")
 
 
-@register_model("vgg16", "vgg", (3, 224, 224), weights=VGG16_WEIGHTS,
-                description="VGG16 with Keras names; include_top=False is the conv base (14,714,688 params)")
+@register_model(
+    "vgg16",
+    "vgg",
+    (3, 224, 224),
+    weights=VGG16_WEIGHTS,
+    description="VGG16 with Keras names; include_top=False is the conv base (14,714,688 params)",
+)
 def vgg16(num_classes: int, input_size: tuple[int, int, int], include_top: bool = True, **kwargs) -> VGG:
     """VGG16 (13 conv layers in 5 blocks, 3 dense layers)."""
     return VGG(num_classes, input_size, VGG16_BLOCKS, include_top=include_top, **kwargs)
 
 
-@register_model("vgg19", "vgg", (3, 224, 224), weights=VGG19_WEIGHTS,
-                description="VGG19 with Keras names; include_top=False is the conv base (20,024,384 params)")
+@register_model(
+    "vgg19",
+    "vgg",
+    (3, 224, 224),
+    weights=VGG19_WEIGHTS,
+    description="VGG19 with Keras names; include_top=False is the conv base (20,024,384 params)",
+)
 def vgg19(num_classes: int, input_size: tuple[int, int, int], include_top: bool = True, **kwargs) -> VGG:
     """VGG19 (16 conv layers in 5 blocks, 3 dense layers)."""
     return VGG(num_classes, input_size, VGG19_BLOCKS, include_top=include_top, **kwargs)
 
 
-@register_model("vgg19_gap", "vgg", (3, 224, 224), num_classes=10,
-                description="seed 001: VGG19 conv layers -> global average pool -> one linear layer (CAM-ready)")
+@register_model(
+    "vgg19_gap",
+    "vgg",
+    (3, 224, 224),
+    num_classes=10,
+    description="seed 001: VGG19 conv layers -> global average pool -> one linear layer (CAM-ready)",
+)
 def vgg19_gap(num_classes: int, input_size: tuple[int, int, int], activation: str = "relu") -> VGG:
     """The seed's CAM network; ``activation="leaky_relu"`` uses LeakyReLU(0.2) as the seed does."""
     return VGG(num_classes, input_size, VGG19_BLOCKS, head="gap", activation=activation)

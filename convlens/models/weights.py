@@ -64,7 +64,9 @@ def resolve(name: str, spec: WeightsSpec | None, explicit: str | os.PathLike[str
     if explicit is not None:
         path = Path(explicit)
         if not path.is_file():
-            raise WeightsNotFound(f"weights file {path} does not exist; give the path of a .safetensors or .pth file")
+            raise WeightsNotFound(
+                f"weights file {path} does not exist; give the path of a .safetensors or .pth file"
+            )
         return path
     assert spec is not None
     for candidate in (package_file(spec.package), hub_dir() / spec.filename):
@@ -97,7 +99,9 @@ def read_state_dict(path: Path) -> StateDict:
     return state
 
 
-def load_pretrained(model: nn.Module, name: str, spec: WeightsSpec | None, explicit: str | None = None) -> Path:
+def load_pretrained(
+    model: nn.Module, name: str, spec: WeightsSpec | None, explicit: str | None = None
+) -> Path:
     """Resolve, read, map and load the weights of ``name`` into ``model``; return the file used."""
     path = resolve(name, spec, explicit)
     state = read_state_dict(path)
@@ -106,7 +110,9 @@ def load_pretrained(model: nn.Module, name: str, spec: WeightsSpec | None, expli
     own = model.state_dict()
     missing = [k for k in own if k not in state]
     if missing:
-        raise CheckpointError(f"{path} does not fit {name}: missing {missing[:5]} (and {max(len(missing) - 5, 0)} more)")
+        raise CheckpointError(
+            f"{path} does not fit {name}: missing {missing[:5]} (and {max(len(missing) - 5, 0)} more)"
+        )
     bad = [k for k in own if tuple(state[k].shape) != tuple(own[k].shape)]
     if bad:
         raise CheckpointError(f"{path} does not fit {name}: shape mismatch for {bad[:5]}")

@@ -36,8 +36,25 @@ def test_predict_with_checkpoint(tmp_path, capsys):
     folder.mkdir()
     for i in range(3):
         Image.fromarray(np.full((40, 30, 3), 60 * i, np.uint8)).save(folder / f"{i}.png")
-    models.save_checkpoint(models.create("small_convnet", input_size=64), tmp_path / "run", {"classes": ["cat", "dog"]})
-    assert main(["predict", str(folder), "--checkpoint", str(tmp_path / "run"), "--topk", "2", "--json", "--batch-size", "2"]) == 0
+    models.save_checkpoint(
+        models.create("small_convnet", input_size=64), tmp_path / "run", {"classes": ["cat", "dog"]}
+    )
+    assert (
+        main(
+            [
+                "predict",
+                str(folder),
+                "--checkpoint",
+                str(tmp_path / "run"),
+                "--topk",
+                "2",
+                "--json",
+                "--batch-size",
+                "2",
+            ]
+        )
+        == 0
+    )
     result = json.loads(capsys.readouterr().out)
     assert [r["image"] for r in result] == [str(folder / f"{i}.png") for i in range(3)]
     assert {t["wnid"] for t in result[0]["top"]} == {"cat", "dog"}

