@@ -37,7 +37,9 @@ def main() -> None:
     times, images = {}, {}
     for precision in ("fp32", "bf16"):
         start = time.perf_counter()
-        images[precision] = seed_patterns(model, args.layer, filters, CFG, steps=args.steps, precision=precision)
+        images[precision] = seed_patterns(
+            model, args.layer, filters, CFG, steps=args.steps, precision=precision
+        )
         times[precision] = time.perf_counter() - start
         print(f"batched {precision}: {times[precision]:6.1f} s for {args.count} filters, {args.steps} steps")
     start = time.perf_counter()
@@ -49,7 +51,9 @@ def main() -> None:
         print(f"batched {precision} / loop fp32 speed-up: {t_loop / times[precision]:.1f}x")
     for precision in ("fp32", "bf16"):
         diff = np.abs(images[precision][: args.loop_filters].astype(int) - looped)
-        print(f"pixels batched {precision} vs loop fp32: max diff {diff.max()}, mean {diff.mean():.2f} (of 255)")
+        print(
+            f"pixels batched {precision} vs loop fp32: max diff {diff.max()}, mean {diff.mean():.2f} (of 255)"
+        )
 
 
 if __name__ == "__main__":

@@ -66,7 +66,9 @@ def main() -> None:
     diff = np.abs(rows["convlens"][1] - rows["pytorch-grad-cam"][1]).max()
     print(f"max |map difference| to pytorch-grad-cam at 224 px: {diff:.2e} (precision {args.precision})")
     low = create_explainer("gradcam", model, layer="layer4")(x, target=classes).raw.clamp_min(0)
-    print(f"parameter grads left behind: {sum(p.grad is not None for p in model.parameters())}; low-res max {float(low.max()):.3g}")
+    print(
+        f"parameter grads left behind: {sum(p.grad is not None for p in model.parameters())}; low-res max {float(low.max()):.3g}"
+    )
 
 
 if __name__ == "__main__":

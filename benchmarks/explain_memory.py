@@ -43,9 +43,13 @@ def main() -> None:
         for i, _record in enumerate(explain_images(loaded, config), start=1):
             if i % 100 == 0:
                 samples.append(rss_mib())
-                print(f"{i:5d} images  RSS {samples[-1]:7.1f} MiB  {i / (time.perf_counter() - start):5.1f} img/s")
+                print(
+                    f"{i:5d} images  RSS {samples[-1]:7.1f} MiB  {i / (time.perf_counter() - start):5.1f} img/s"
+                )
     growth = samples[-1] - samples[0]
-    print(f"RSS growth from image 100 to {args.images}: {growth:+.1f} MiB ({growth / (args.images - 100) * 1024:.1f} KiB/image)")
+    print(
+        f"RSS growth from image 100 to {args.images}: {growth:+.1f} MiB ({growth / (args.images - 100) * 1024:.1f} KiB/image)"
+    )
 
 
 if __name__ == "__main__":

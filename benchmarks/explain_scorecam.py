@@ -27,9 +27,13 @@ def load_image() -> torch.Tensor:
     if not PHOTO.exists():
         torch.manual_seed(0)
         return torch.rand(1, 3, 224, 224)
-    img = np.asarray(Image.open(PHOTO).convert("RGB").resize((224, 224), Image.BICUBIC), dtype=np.float32) / 255
+    img = (
+        np.asarray(Image.open(PHOTO).convert("RGB").resize((224, 224), Image.BICUBIC), dtype=np.float32) / 255
+    )
     x = torch.from_numpy(img).permute(2, 0, 1)[None]
-    return (x - torch.tensor([0.485, 0.456, 0.406])[:, None, None]) / torch.tensor([0.229, 0.224, 0.225])[:, None, None]
+    return (x - torch.tensor([0.485, 0.456, 0.406])[:, None, None]) / torch.tensor([0.229, 0.224, 0.225])[
+        :, None, None
+    ]
 
 
 def time_ours(model, x, cls: int, method: str, precision: str) -> tuple[float, torch.Tensor]:
@@ -72,12 +76,19 @@ def main() -> None:
     x = load_image()
     cls = int(model(x).argmax())
     peer = time_peer(model, x, cls, args.peer_channels) * 2048 / args.peer_channels
-    print(f"pytorch-grad-cam  {peer:7.1f} s/image (measured on {args.peer_channels} channels, scaled to 2048)")
+    print(
+        f"pytorch-grad-cam  {peer:7.1f} s/image (measured on {args.peer_channels} channels, scaled to 2048)"
+    )
     results = {}
-    for label, method, precision in (("exact fp32", "scorecam", "fp32"), ("exact bf16", "scorecam", "bf16"),
-                                     ("fast fp32", "scorecam-fast", "fp32"), ("fast bf16", "scorecam-fast", "bf16")):
+    for label, method, precision in (
+        ("exact fp32", "scorecam", "fp32"),
+        ("exact bf16", "scorecam", "bf16"),
+        ("fast fp32", "scorecam-fast", "fp32"),
+        ("fast bf16", "scorecam-fast", "bf16"),
+    ):
         if method == "scorecam-fast":
             from convlens.explain.cam.scorecam import FastScoreCam
+
             FastScoreCam.top_n = args.top_n
         seconds, maps = time_ours(model, x, cls, method, precision)
         results[label] = maps

@@ -1,10 +1,49 @@
 """convlens: train convolutional image classifiers and see what they learned.
 
-The public API is re-exported here; everything under a ``_private`` name is infrastructure.
+The public API, imported on first use so that ``import convlens`` (and the CLI) stays fast::
+
+    import convlens
+    splits = convlens.resolve_dataset("pets-mini", image_size=150)
+    model = convlens.create("small_convnet", num_classes=1)
+    run = convlens.train(data="pets-mini", model="small_convnet", epochs=2, out="runs/demo")
+    metrics = convlens.evaluate_run(run.out)
+    net, config = convlens.load_run(run.out)
+    maps = convlens.create_explainer("gradcam", net)(images).maps
+
+Everything under a ``_private`` name is infrastructure.
 """
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 from convlens.errors import ConvlensError
 
 __version__ = "0.1.0"
 
-__all__ = ["ConvlensError", "__version__"]
+_SUBPACKAGES = {"data", "models", "train", "explain", "report"}
+_EXPORTS = {
+    "resolve_dataset": "convlens.data",
+    "split_pool": "convlens.data",
+    "Augmentation": "convlens.data",
+    "BatchLoader": "convlens.data",
+    "create": "convlens.models",
+    "load_checkpoint": "convlens.models",
+    "save_checkpoint": "convlens.models",
+    "TrainConfig": "convlens.train",
+    "Run": "convlens.train",
+    "load_run": "convlens.train",
+    "evaluate_run": "convlens.train",
+    "create_explainer": "convlens.explain.cam",
+}
+
+__all__ = ["ConvlensError", "__version__", *sorted(_SUBPACKAGES), *_EXPORTS]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _SUBPACKAGES:
+        return importlib.import_module(f"convlens.{name}")
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'convlens' has no attribute {name!r}")

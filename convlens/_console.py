@@ -35,7 +35,9 @@ def make_progress(transient: bool = False) -> Progress:
     )
 
 
-def track(items: Iterable[T], description: str, total: int | None = None, enabled: bool = True) -> Iterator[T]:
+def track(
+    items: Iterable[T], description: str, total: int | None = None, enabled: bool = True
+) -> Iterator[T]:
     """Iterate with a progress bar (disabled quietly when ``enabled`` is false)."""
     if not enabled:
         yield from items

@@ -25,13 +25,19 @@ from convlens.models import create
 
 def spread_conv_layers(model: nn.Module, count: int = 4) -> list[str]:
     """``count`` conv layers evenly spread from the first to the middle of the network (as block1..block4)."""
-    convs = [n for n, m, _s, _o in forward_order(model.eval(), torch.rand(1, 3, 64, 64)) if isinstance(m, nn.Conv2d)]
+    convs = [
+        n
+        for n, m, _s, _o in forward_order(model.eval(), torch.rand(1, 3, 64, 64))
+        if isinstance(m, nn.Conv2d)
+    ]
     last = len(convs) * 2 // 3
     return [convs[round(i * last / (count - 1))] for i in range(count)]
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--out", type=Path, default=Path("runs/filters"))
     parser.add_argument("--model", default="efficientnet_lite0")
     parser.add_argument("--layers", default=None, help="comma-separated layer names")

@@ -48,16 +48,25 @@ def run(out: Path, photo_path: Path = PHOTO) -> dict:
     save_map(heatmap, out / "elephant_gradcam.npy")
     save_image(blended, out / "elephant_cam.jpg")
     low = torch.relu(result.raw[0]).numpy()
-    save_figure(panel_figure(photo, low / max(low.max(), 1e-12), blended, f"Grad-CAM · {result.layer}"),
-                out / "elephant_panels.png")
+    save_figure(
+        panel_figure(photo, low / max(low.max(), 1e-12), blended, f"Grad-CAM · {result.layer}"),
+        out / "elephant_panels.png",
+    )
     row, col = np.unravel_index(int(heatmap.argmax()), heatmap.shape)
     peak = ((col + 0.5) * photo.shape[1] / heatmap.shape[1], (row + 0.5) * photo.shape[0] / heatmap.shape[0])
-    return {"top3": top3(model, photo), "class": int(result.classes[0]), "layer": result.layer,
-            "peak_xy": [round(peak[0], 1), round(peak[1], 1)], "photo_size": list(photo.shape[1::-1])}
+    return {
+        "top3": top3(model, photo),
+        "class": int(result.classes[0]),
+        "layer": result.layer,
+        "peak_xy": [round(peak[0], 1), round(peak[1], 1)],
+        "photo_size": list(photo.shape[1::-1]),
+    }
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--out", type=Path, default=Path("runs/elephant"))
     parser.add_argument("--photo", type=Path, default=PHOTO)
     args = parser.parse_args()

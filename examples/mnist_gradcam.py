@@ -24,20 +24,38 @@ MNIST = Path(__file__).resolve().parents[2] / "shared/data/mnist"
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--out", type=Path, default=Path("runs/mnist_gradcam"))
     parser.add_argument("--epochs", type=int, default=1)
     args = parser.parse_args()
     data = str(MNIST) if MNIST.exists() else "digits"
-    run = train(data=data, model="mnist_cnn", out=str(args.out / "run"), image_size=28, channels=1,
-                batch_size=128, epochs=args.epochs, optimizer="adam", lr=1e-3, overwrite=True)
+    run = train(
+        data=data,
+        model="mnist_cnn",
+        out=str(args.out / "run"),
+        image_size=28,
+        channels=1,
+        batch_size=128,
+        epochs=args.epochs,
+        optimizer="adam",
+        lr=1e-3,
+        overwrite=True,
+    )
     splits = resolve_dataset(data, image_size=28, channels=1, progress=False)
     test = splits.test or splits.validation
     x, y = next(iter(BatchLoader(test, batch_size=8)))
     model = run.model.eval()
     with torch.no_grad():
-        accuracy = float(np.mean([(model(xb).argmax(1) == yb).float().mean().item()
-                                  for xb, yb in BatchLoader(test, batch_size=500)]))
+        accuracy = float(
+            np.mean(
+                [
+                    (model(xb).argmax(1) == yb).float().mean().item()
+                    for xb, yb in BatchLoader(test, batch_size=500)
+                ]
+            )
+        )
     print(f"test accuracy after {args.epochs} epoch(s): {accuracy:.4f}")
     result = create_explainer("gradcam", model)(x)
     for i in range(len(x)):
@@ -46,8 +64,15 @@ def main() -> None:
         blended = overlay(big, result.maps[i].numpy())
         save_image(blended, args.out / f"digit{i}_gradcam.png")
         low = torch.relu(result.raw[i]).numpy()
-        save_figure(panel_figure(big, low / max(low.max(), 1e-12), blended,
-                                 f"label {int(y[i])} · predicted {int(result.classes[i])}"), args.out / f"digit{i}_panels.png")
+        save_figure(
+            panel_figure(
+                big,
+                low / max(low.max(), 1e-12),
+                blended,
+                f"label {int(y[i])} · predicted {int(result.classes[i])}",
+            ),
+            args.out / f"digit{i}_panels.png",
+        )
         print(f"digit {i}: label {int(y[i])} predicted {int(result.classes[i])} (layer {result.layer})")
 
 

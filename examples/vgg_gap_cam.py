@@ -28,7 +28,9 @@ CIFAR = Path(__file__).resolve().parents[2] / "shared/data/cifar10-small"
 class VggGap(nn.Module):
     """VGG19's conv layout (2-2-4-4 convs, 3 max-pools) at 1/8 width, then global average pooling + linear."""
 
-    def __init__(self, num_classes: int = 10, widths: tuple[int, ...] = (8, 16, 32, 64), layout=(2, 2, 4, 4)) -> None:
+    def __init__(
+        self, num_classes: int = 10, widths: tuple[int, ...] = (8, 16, 32, 64), layout=(2, 2, 4, 4)
+    ) -> None:
         super().__init__()
         layers: list[nn.Module] = []
         c_in = 3
@@ -64,7 +66,9 @@ def train_briefly(model: nn.Module, loader: BatchLoader, epochs: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--out", type=Path, default=Path("runs/vgg_gap_cam"))
     parser.add_argument("--epochs", type=int, default=3)
     args = parser.parse_args()
@@ -81,13 +85,19 @@ def main() -> None:
     grad = create_explainer("gradcam", model, layer=cam.layer)(x[:8])
     print(f"layer {cam.layer}; max |CAM - Grad-CAM| = {float((cam.maps - grad.maps).abs().max()):.2e}")
     for i in range(8):
-        photo = np.asarray(torch.nn.functional.interpolate(x[i : i + 1] * 255, size=224, mode="bilinear")[0]
-                           .permute(1, 2, 0).clamp(0, 255).byte())
+        photo = np.asarray(
+            torch.nn.functional.interpolate(x[i : i + 1] * 255, size=224, mode="bilinear")[0]
+            .permute(1, 2, 0)
+            .clamp(0, 255)
+            .byte()
+        )
         blended = overlay(photo, cam.maps[i].numpy())
         name = f"{i}_{splits.classes[int(y[i])]}_as_{splits.classes[int(cam.classes[i])]}"
         save_image(blended, args.out / f"{name}_cam.png")
         low = torch.relu(cam.raw[i]).numpy()
-        save_figure(panel_figure(photo, low / max(low.max(), 1e-12), blended, name), args.out / f"{name}_panels.png")
+        save_figure(
+            panel_figure(photo, low / max(low.max(), 1e-12), blended, name), args.out / f"{name}_panels.png"
+        )
     print(f"CAM overlays written to {args.out}")
 
 

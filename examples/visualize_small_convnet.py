@@ -21,13 +21,25 @@ from convlens.train import train
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--out", type=Path, default=Path("runs/small_convnet_activations"))
     parser.add_argument("--epochs", type=int, default=2)
-    parser.add_argument("--channel", type=int, default=4, help="the channel shown on its own (the seed shows 4)")
+    parser.add_argument(
+        "--channel", type=int, default=4, help="the channel shown on its own (the seed shows 4)"
+    )
     args = parser.parse_args()
-    run = train(data="pets-mini", model="small_convnet", out=str(args.out / "run"), image_size=150,
-                epochs=args.epochs, val_fraction=0.2, overwrite=True, progress=False)
+    run = train(
+        data="pets-mini",
+        model="small_convnet",
+        out=str(args.out / "run"),
+        image_size=150,
+        epochs=args.epochs,
+        val_fraction=0.2,
+        overwrite=True,
+        progress=False,
+    )
     model = run.model.eval()
     splits = resolve_dataset("pets-mini", image_size=150, val_fraction=0.2, progress=False)
     image, label = (splits.validation or splits.train)[0]

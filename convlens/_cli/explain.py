@@ -26,16 +26,30 @@ def _methods(value: str) -> list[str]:
 
 def explain_command(
     source: Path = typer.Argument(..., help="An image file or a folder of images (streamed one at a time)."),
-    model: str | None = typer.Option(None, "--model", "-m", help="Registry model name (pretrained weights when available offline)."),
-    checkpoint: str | None = typer.Option(None, "--checkpoint", help="A training run folder (or its model.safetensors)."),
+    model: str | None = typer.Option(
+        None, "--model", "-m", help="Registry model name (pretrained weights when available offline)."
+    ),
+    checkpoint: str | None = typer.Option(
+        None, "--checkpoint", help="A training run folder (or its model.safetensors)."
+    ),
     method: str = typer.Option("gradcam", "--method", help=_method_help()),
-    layer: str | None = typer.Option(None, "--layer", help="Layer to explain (default: the last conv layer with a spatial output)."),
-    cls: str | None = typer.Option(None, "--class", help="Class index or name to explain (default: the predicted class)."),
+    layer: str | None = typer.Option(
+        None, "--layer", help="Layer to explain (default: the last conv layer with a spatial output)."
+    ),
+    cls: str | None = typer.Option(
+        None, "--class", help="Class index or name to explain (default: the predicted class)."
+    ),
     out: Path = typer.Option(Path("explanations"), "--out", "-o", help="Output folder."),
     precision: str = typer.Option("fp32", help="fp32 (exact) | bf16 (faster on AMX CPUs)."),
-    no_figures: bool = typer.Option(False, "--no-figures", help="Skip the 3-panel figures (faster on big folders)."),
-    evaluate: bool = typer.Option(False, "--evaluate", help="Faithfulness metrics per method and image, summary.json and a leaderboard."),
-    boxes: Path | None = typer.Option(None, "--boxes", help="JSON or CSV of boxes per image for the pointing game (with --evaluate)."),
+    no_figures: bool = typer.Option(
+        False, "--no-figures", help="Skip the 3-panel figures (faster on big folders)."
+    ),
+    evaluate: bool = typer.Option(
+        False, "--evaluate", help="Faithfulness metrics per method and image, summary.json and a leaderboard."
+    ),
+    boxes: Path | None = typer.Option(
+        None, "--boxes", help="JSON or CSV of boxes per image for the pointing game (with --evaluate)."
+    ),
     no_progress: bool = typer.Option(False, "--no-progress", help="No progress bars."),
 ) -> None:
     """Class activation maps: per image and method a .npy heatmap in [0, 1], an overlay and a 3-panel figure."""
@@ -43,22 +57,34 @@ def explain_command(
     from convlens.explain.run import ExplainConfig, explain_images, parse_class
 
     loaded = load_model(model, checkpoint)
-    config = ExplainConfig(source=source, out=out, methods=_methods(method), layer=layer,
-                           target=parse_class(cls, loaded.classes), precision=precision,
-                           figures=not no_figures, progress=not no_progress)
+    config = ExplainConfig(
+        source=source,
+        out=out,
+        methods=_methods(method),
+        layer=layer,
+        target=parse_class(cls, loaded.classes),
+        precision=precision,
+        figures=not no_figures,
+        progress=not no_progress,
+    )
     if evaluate:
         from convlens.explain.evaluate import evaluate_explanations
 
         summary = evaluate_explanations(loaded, config, boxes)
         for row in summary["leaderboard"]:
-            console.print("  ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}" for k, v in row.items()),
-                          highlight=False)
+            console.print(
+                "  ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}" for k, v in row.items()),
+                highlight=False,
+            )
         return
     count = 0
     for record in explain_images(loaded, config):
         count += 1
-        console.print(f"{record.image}  {record.method}  class {record.cls} ({record.class_name})  "
-                      f"score {record.score:.3f}  layer {record.layer}", highlight=False)
+        console.print(
+            f"{record.image}  {record.method}  class {record.cls} ({record.class_name})  "
+            f"score {record.score:.3f}  layer {record.layer}",
+            highlight=False,
+        )
     console.print(f"{count} maps written to {out}", highlight=False)
 
 
@@ -73,7 +99,9 @@ def activations_command(
     image: Path = typer.Argument(..., help="One image file."),
     model: str | None = typer.Option(None, "--model", "-m", help="Registry model name."),
     checkpoint: str | None = typer.Option(None, "--checkpoint", help="A training run folder."),
-    layers: str | None = typer.Option(None, "--layers", help="Comma-separated layer names (default: the first 8 with spatial output)."),
+    layers: str | None = typer.Option(
+        None, "--layers", help="Comma-separated layer names (default: the first 8 with spatial output)."
+    ),
     channel: int = typer.Option(0, "--channel", help="Channel shown alone (first layer)."),
     out: Path = typer.Option(Path("activations"), "--out", "-o", help="Output folder."),
 ) -> None:
@@ -94,12 +122,18 @@ def activations_command(
 def filters_command(
     model: str | None = typer.Option(None, "--model", "-m", help="Registry model name."),
     checkpoint: str | None = typer.Option(None, "--checkpoint", help="A training run folder."),
-    layer: str | None = typer.Option(None, "--layer", help="Conv layer (default: a middle conv layer, named in the output)."),
+    layer: str | None = typer.Option(
+        None, "--layer", help="Conv layer (default: a middle conv layer, named in the output)."
+    ),
     count: int = typer.Option(64, "--count", help="Filters 0..count-1, optimised together in one batch."),
     size: int = typer.Option(64, "--size", help="Pattern side in pixels."),
     steps: int = typer.Option(40, "--steps", help="Gradient-ascent steps."),
-    mode: str = typer.Option("seed", "--mode", help="seed (the book's math) | regularised (FFT, decorrelated colour, jitter)."),
-    precision: str = typer.Option("fp32", help="seed mode: fp32 | bf16 (autocast; about 2x faster on AMX CPUs)."),
+    mode: str = typer.Option(
+        "seed", "--mode", help="seed (the book's math) | regularised (FFT, decorrelated colour, jitter)."
+    ),
+    precision: str = typer.Option(
+        "fp32", help="seed mode: fp32 | bf16 (autocast; about 2x faster on AMX CPUs)."
+    ),
     out: Path = typer.Option(Path("filters"), "--out", "-o", help="Output folder."),
 ) -> None:
     """Filter patterns: the input each filter of a layer responds to most, as an 8x8 grid with 5-px margins."""
@@ -121,4 +155,6 @@ def filters_command(
     patterns = make(loaded.model, layer, list(range(count)), loaded.cfg, size=size, steps=steps, **options)
     path = out / f"{layer.replace('.', '_')}_{mode}_filters.png"
     save_image(pattern_grid(patterns), path)
-    console.print(f"layer {layer}: {count} filter patterns ({mode}, {steps} steps) -> {path}", highlight=False)
+    console.print(
+        f"layer {layer}: {count} filter patterns ({mode}, {steps} steps) -> {path}", highlight=False
+    )

@@ -62,12 +62,12 @@ def summary(
 
 
 def predict(
-    images: list[Path] = typer.Argument(..., help="Image files or folders."),  # noqa: B008
+    images: list[Path] = typer.Argument(..., help="Image files or folders."),
     model: str | None = typer.Option(
         None, "--model", "-m", help="A pretrained model name (default efficientnet_lite0)."
     ),
-    checkpoint: Path | None = typer.Option(None, "--checkpoint", help="A run folder of `convlens train`."),  # noqa: B008
-    weights: Path | None = typer.Option(None, "--weights", help="An explicit weights file for --model."),  # noqa: B008
+    checkpoint: Path | None = typer.Option(None, "--checkpoint", help="A run folder of `convlens train`."),
+    weights: Path | None = typer.Option(None, "--weights", help="An explicit weights file for --model."),
     topk: int = typer.Option(3, "--topk", min=1, help="Classes per image."),
     batch_size: int = typer.Option(16, "--batch-size", min=1, help="Images per forward pass."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON: [{image, top: [{wnid, label, prob}]}]."),
@@ -114,12 +114,9 @@ def predict(
 
 
 def _load_run(checkpoint: Path):
-    """A run of any training mode (the train area's loader: features/frozen runs carry a dense head), else a
-    plain convlens checkpoint."""
-    try:
-        from convlens.train._models import load_run
-    except ImportError:
-        from convlens.models import load_checkpoint as load_run
+    """A run of any training mode (features/frozen runs carry a dense head) or a plain convlens checkpoint."""
+    from convlens.train import load_run
+
     return load_run(checkpoint)
 
 

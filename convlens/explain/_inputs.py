@@ -17,8 +17,11 @@ from convlens.data.images import BadImage, is_image_name, open_image
 from convlens.errors import ConfigError, DataError
 
 log = logging.getLogger(__name__)
-_RESAMPLE = {"bilinear": Image.Resampling.BILINEAR, "bicubic": Image.Resampling.BICUBIC,
-             "nearest": Image.Resampling.NEAREST}
+_RESAMPLE = {
+    "bilinear": Image.Resampling.BILINEAR,
+    "bicubic": Image.Resampling.BICUBIC,
+    "nearest": Image.Resampling.NEAREST,
+}
 
 
 @dataclass
@@ -49,18 +52,10 @@ def load_model(name: str | None, checkpoint: str | None) -> LoadedModel:
 
 
 def _load_run(checkpoint: str) -> tuple[nn.Module, dict[str, Any]]:
-    """A training run folder (any transfer mode, through the trainer) or a bare model checkpoint."""
-    path = Path(checkpoint)
-    folder = path if path.is_dir() else path.parent
-    try:
-        from convlens.train._models import load_run
-    except ImportError:
-        load_run = None
-    if load_run is not None and (folder / "config.json").exists():
-        return load_run(folder)
-    from convlens import models
+    """A training run folder of any mode (or its ``model.safetensors``), or a bare model checkpoint."""
+    from convlens.train import load_run
 
-    return models.load_checkpoint(checkpoint)
+    return load_run(checkpoint)
 
 
 def _create_pretrained(models: Any, name: str) -> nn.Module:
@@ -104,7 +99,9 @@ def model_input(photo: np.ndarray, cfg: dict[str, Any]) -> torch.Tensor:
     """The whole photo resized (no crop, so maps line up with the photo) and normalised as ``cfg`` says."""
     channels, height, width = cfg.get("input_size", (3, 224, 224))
     im = Image.fromarray(photo).convert("RGB" if channels == 3 else "L")
-    im = im.resize((width, height), _RESAMPLE.get(cfg.get("interpolation", "bilinear"), Image.Resampling.BILINEAR))
+    im = im.resize(
+        (width, height), _RESAMPLE.get(cfg.get("interpolation", "bilinear"), Image.Resampling.BILINEAR)
+    )
     x = torch.from_numpy(np.asarray(im, dtype=np.float32) / 255.0)
     x = x[None] if x.ndim == 2 else x.permute(2, 0, 1)
     if cfg.get("mean") is not None:

@@ -17,7 +17,13 @@ from convlens.explain.overlay import save_figure
 from convlens.explain.run import ExplainConfig, ImageRecord, explain_images
 
 # Sort key of the leaderboard: higher is better for each.
-SCORE = {"insertion_auc": 1, "deletion_auc": -1, "average_drop": -1, "increase_in_confidence": 1, "pointing_game": 1}
+SCORE = {
+    "insertion_auc": 1,
+    "deletion_auc": -1,
+    "average_drop": -1,
+    "increase_in_confidence": 1,
+    "pointing_game": 1,
+}
 
 
 def image_metrics(loaded: LoadedModel, record: ImageRecord, boxes: dict[str, list] | None) -> dict[str, Any]:
@@ -26,9 +32,15 @@ def image_metrics(loaded: LoadedModel, record: ImageRecord, boxes: dict[str, lis
     heatmap = torch.from_numpy(record.heatmap)
     deletion, insertion = deletion_insertion(loaded.model, record.inputs, heatmap, record.cls)
     drop, increase = drop_and_increase(loaded.model, record.inputs, heatmap, record.cls)
-    row: dict[str, Any] = {"image": record.image, "method": record.method, "class": record.cls,
-                           "deletion_auc": deletion, "insertion_auc": insertion,
-                           "average_drop": drop, "increase_in_confidence": increase}
+    row: dict[str, Any] = {
+        "image": record.image,
+        "method": record.method,
+        "class": record.cls,
+        "deletion_auc": deletion,
+        "insertion_auc": insertion,
+        "average_drop": drop,
+        "increase_in_confidence": increase,
+    }
     if boxes is not None:
         name = Path(record.image)
         found = boxes.get(name.name, boxes.get(name.stem))
@@ -62,14 +74,18 @@ def leaderboard_figure(board: list[dict[str, Any]]) -> Figure:
     for i, entry in enumerate(board):
         ax.bar(np.arange(len(keys)) + i * width, [entry[k] for k in keys], width, label=entry["method"])
     ax.set_xticks(np.arange(len(keys)) + width * (len(board) - 1) / 2)
-    ax.set_xticklabels([f"{k}\n({'higher' if SCORE[k] > 0 else 'lower'} is better)" for k in keys], fontsize=8)
+    ax.set_xticklabels(
+        [f"{k}\n({'higher' if SCORE[k] > 0 else 'lower'} is better)" for k in keys], fontsize=8
+    )
     ax.legend(fontsize=8)
     ax.set_title(f"Faithfulness leaderboard ({board[0]['images'] if board else 0} images)")
     fig.tight_layout()
     return fig
 
 
-def evaluate_explanations(loaded: LoadedModel, config: ExplainConfig, boxes_path: Path | None = None) -> dict[str, Any]:
+def evaluate_explanations(
+    loaded: LoadedModel, config: ExplainConfig, boxes_path: Path | None = None
+) -> dict[str, Any]:
     """Explain every image (writing maps as usual) and score each map; writes summary.json and leaderboard.png."""
     boxes = load_boxes(boxes_path) if boxes_path is not None else None
     rows = [image_metrics(loaded, record, boxes) for record in explain_images(loaded, config, keep_maps=True)]

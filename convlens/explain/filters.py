@@ -62,9 +62,18 @@ def deprocess(x: torch.Tensor) -> np.ndarray:
     return (x.clamp(0, 1) * 255).to(torch.uint8).permute(0, 2, 3, 1).numpy()
 
 
-def seed_patterns(model: nn.Module, layer: str, filters: Sequence[int], cfg: dict[str, Any], size: int = 64,
-                  steps: int = 40, step: float = 1.0, seed: int = 0, init: torch.Tensor | None = None,
-                  precision: str = "fp32") -> np.ndarray:
+def seed_patterns(
+    model: nn.Module,
+    layer: str,
+    filters: Sequence[int],
+    cfg: dict[str, Any],
+    size: int = 64,
+    steps: int = 40,
+    step: float = 1.0,
+    seed: int = 0,
+    init: torch.Tensor | None = None,
+    precision: str = "fp32",
+) -> np.ndarray:
     """Gradient ascent from grey noise (random x20 + 128), gradient / (RMS + 1e-5), ``step`` per iteration.
 
     All filters are optimised together: image n maximises the mean of filter ``filters[n]``; the loss is the
@@ -94,13 +103,24 @@ def grey_noise(n: int, cfg: dict[str, Any], size: int, seed: int = 0) -> torch.T
     return torch.rand(n, channels, size, size, generator=torch.Generator().manual_seed(seed)) * 20 + 128
 
 
-def seed_patterns_loop(model: nn.Module, layer: str, filters: Sequence[int], cfg: dict[str, Any],
-                       size: int = 64, steps: int = 40, seed: int = 0, precision: str = "fp32") -> np.ndarray:
+def seed_patterns_loop(
+    model: nn.Module,
+    layer: str,
+    filters: Sequence[int],
+    cfg: dict[str, Any],
+    size: int = 64,
+    steps: int = 40,
+    seed: int = 0,
+    precision: str = "fp32",
+) -> np.ndarray:
     """The same math one filter at a time (the seed's loop, same noise); for benchmarks and tests."""
     noise = grey_noise(len(filters), cfg, size, seed)
-    return np.concatenate([seed_patterns(model, layer, [f], cfg, size, steps, init=noise[i : i + 1],
-                                         precision=precision)
-                           for i, f in enumerate(filters)])
+    return np.concatenate(
+        [
+            seed_patterns(model, layer, [f], cfg, size, steps, init=noise[i : i + 1], precision=precision)
+            for i, f in enumerate(filters)
+        ]
+    )
 
 
 def pattern_grid(patterns: np.ndarray, per_row: int = 8, margin: int = 5) -> np.ndarray:
@@ -108,7 +128,9 @@ def pattern_grid(patterns: np.ndarray, per_row: int = 8, margin: int = 5) -> np.
     n, size = patterns.shape[0], patterns.shape[1]
     rows = -(-n // per_row)
     channels = patterns.shape[3]
-    grid = np.zeros((rows * size + (rows - 1) * margin, per_row * size + (per_row - 1) * margin, channels), np.uint8)
+    grid = np.zeros(
+        (rows * size + (rows - 1) * margin, per_row * size + (per_row - 1) * margin, channels), np.uint8
+    )
     for k in range(n):
         r, c = divmod(k, per_row)
         top, left = r * (size + margin), c * (size + margin)

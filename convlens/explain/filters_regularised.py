@@ -48,20 +48,32 @@ def _random_affine(x: torch.Tensor, gen: torch.Generator, jitter: int = 8) -> to
     scale = 0.9 + torch.rand(n, generator=gen) * 0.2
     shift = (torch.rand(n, 2, generator=gen) * 2 - 1) * 2 * jitter / size
     cos, sin = torch.cos(angle) / scale, torch.sin(angle) / scale
-    theta = torch.stack([torch.stack([cos, -sin, shift[:, 0]], 1), torch.stack([sin, cos, shift[:, 1]], 1)], 1)
+    theta = torch.stack(
+        [torch.stack([cos, -sin, shift[:, 0]], 1), torch.stack([sin, cos, shift[:, 1]], 1)], 1
+    )
     grid = F.affine_grid(theta, list(x.shape), align_corners=False)
     return F.grid_sample(x, grid, padding_mode="reflection", align_corners=False)
 
 
-def regularised_patterns(model: nn.Module, layer: str, filters: Sequence[int], cfg: dict[str, Any],
-                         size: int = 64, steps: int = 128, lr: float = 0.05, seed: int = 0) -> np.ndarray:
+def regularised_patterns(
+    model: nn.Module,
+    layer: str,
+    filters: Sequence[int],
+    cfg: dict[str, Any],
+    size: int = 64,
+    steps: int = 128,
+    lr: float = 0.05,
+    seed: int = 0,
+) -> np.ndarray:
     """Maximise each filter's mean activation over a regularised image parameterisation (Adam, one batch).
 
     Returns uint8 (N, size, size, C).
     """
     channels = int(cfg.get("input_size", (3,))[0])
     gen = torch.Generator().manual_seed(seed)
-    spectrum = (torch.randn(len(filters), channels, size, size // 2 + 1, 2, generator=gen) * 0.01).requires_grad_()
+    spectrum = (
+        torch.randn(len(filters), channels, size, size // 2 + 1, 2, generator=gen) * 0.01
+    ).requires_grad_()
     scale = _frequency_scale(size)
     target = torch.as_tensor(list(filters), dtype=torch.long)
     module = get_layer(model, layer)

@@ -51,8 +51,9 @@ def _auc(curve: np.ndarray) -> float:
     return float(((curve[1:] + curve[:-1]) / 2).mean())
 
 
-def deletion_insertion(model: nn.Module, x: torch.Tensor, heatmap: torch.Tensor, cls: int,
-                       steps: int = STEPS) -> tuple[float, float]:
+def deletion_insertion(
+    model: nn.Module, x: torch.Tensor, heatmap: torch.Tensor, cls: int, steps: int = STEPS
+) -> tuple[float, float]:
     """(deletion AUC, insertion AUC) for one (C, H, W) input and its (H, W) map; one batch per curve."""
     masks = _ordered_masks(heatmap, steps)
     blurred = F.avg_pool2d(x[None], 11, stride=1, padding=5, count_include_pad=False)
@@ -61,7 +62,9 @@ def deletion_insertion(model: nn.Module, x: torch.Tensor, heatmap: torch.Tensor,
     return _auc(_probabilities(model, deleted, cls)), _auc(_probabilities(model, inserted, cls))
 
 
-def drop_and_increase(model: nn.Module, x: torch.Tensor, heatmap: torch.Tensor, cls: int) -> tuple[float, float]:
+def drop_and_increase(
+    model: nn.Module, x: torch.Tensor, heatmap: torch.Tensor, cls: int
+) -> tuple[float, float]:
     """(average drop, increase in confidence) for one input: the image vs the image times its map."""
     probs = _probabilities(model, torch.stack([x, x * heatmap[None]]), cls)
     full, masked = float(probs[0]), float(probs[1])
@@ -96,11 +99,14 @@ def _is_number(text: str) -> bool:
     return True
 
 
-def pointing_hit(heatmap: np.ndarray, photo_size: tuple[int, int], boxes: list[tuple[float, ...]],
-                 tolerance: float = 15.0) -> bool:
+def pointing_hit(
+    heatmap: np.ndarray, photo_size: tuple[int, int], boxes: list[tuple[float, ...]], tolerance: float = 15.0
+) -> bool:
     """Whether the map's maximum, in photo pixels, lies within ``tolerance`` of one of the boxes."""
     row, col = np.unravel_index(int(np.argmax(heatmap)), heatmap.shape)
     y = (row + 0.5) * photo_size[0] / heatmap.shape[0]
     x = (col + 0.5) * photo_size[1] / heatmap.shape[1]
-    return any(x0 - tolerance <= x <= x1 + tolerance and y0 - tolerance <= y <= y1 + tolerance
-               for x0, y0, x1, y1 in boxes)
+    return any(
+        x0 - tolerance <= x <= x1 + tolerance and y0 - tolerance <= y <= y1 + tolerance
+        for x0, y0, x1, y1 in boxes
+    )

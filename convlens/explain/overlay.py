@@ -30,7 +30,9 @@ def resize_map(heatmap: np.ndarray | torch.Tensor, size: tuple[int, int]) -> np.
     return t[0, 0].clamp(0, 1).numpy()
 
 
-def overlay(photo: np.ndarray, heatmap: np.ndarray | torch.Tensor, intensity: float = INTENSITY) -> np.ndarray:
+def overlay(
+    photo: np.ndarray, heatmap: np.ndarray | torch.Tensor, intensity: float = INTENSITY
+) -> np.ndarray:
     """``photo + intensity * jet(heatmap)`` at the photo's own size, saturated to 0-255 (as cv2.imwrite).
 
     Args:
@@ -46,10 +48,16 @@ def panel_figure(photo: np.ndarray, heatmap: np.ndarray, blended: np.ndarray, ti
     """A 3-panel figure: the image, the heatmap (JET, at the layer's resolution) and the overlay."""
     fig = Figure(figsize=(9, 3.3), dpi=100)
     axes = fig.subplots(1, 3)
-    aspect = (photo.shape[0] / photo.shape[1]) * (heatmap.shape[1] / heatmap.shape[0])  # heatmap shaped like the photo
+    aspect = (photo.shape[0] / photo.shape[1]) * (
+        heatmap.shape[1] / heatmap.shape[0]
+    )  # heatmap shaped like the photo
     for ax, img, name in zip(axes, (photo, heatmap, blended), ("image", "heatmap", "overlay")):
-        ax.imshow(img, cmap="jet" if img is heatmap else ("gray" if img.ndim == 2 else None), vmin=0,
-                  aspect=aspect if img is heatmap else "equal")
+        ax.imshow(
+            img,
+            cmap="jet" if img is heatmap else ("gray" if img.ndim == 2 else None),
+            vmin=0,
+            aspect=aspect if img is heatmap else "equal",
+        )
         ax.set_title(name)
         ax.axis("off")
     if title:

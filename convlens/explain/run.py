@@ -76,12 +76,16 @@ def output_stem(path: Path, source: Path) -> str:
     return "__".join(rel.with_suffix("").parts)
 
 
-def explain_images(loaded: LoadedModel, config: ExplainConfig, keep_maps: bool = False) -> Iterator[ImageRecord]:
+def explain_images(
+    loaded: LoadedModel, config: ExplainConfig, keep_maps: bool = False
+) -> Iterator[ImageRecord]:
     """Explain every image under ``config.source``; yields one record per image and method as files are written."""
     paths = list_images(config.source)
     methods = make_explainers(loaded, config)
     channels = int(loaded.cfg.get("input_size", (3,))[0])
-    for path, photo in track(iter_photos(paths, channels), "explaining", total=len(paths), enabled=config.progress):
+    for path, photo in track(
+        iter_photos(paths, channels), "explaining", total=len(paths), enabled=config.progress
+    ):
         x = model_input(photo, loaded.cfg)
         for name, explainer in methods.items():
             result = explainer(x, target=config.target)
@@ -91,8 +95,9 @@ def explain_images(loaded: LoadedModel, config: ExplainConfig, keep_maps: bool =
             yield record
 
 
-def _write_one(loaded: LoadedModel, config: ExplainConfig, path: Path, photo: np.ndarray, method: str,
-               result: Any) -> ImageRecord:
+def _write_one(
+    loaded: LoadedModel, config: ExplainConfig, path: Path, photo: np.ndarray, method: str, result: Any
+) -> ImageRecord:
     heatmap = result.maps[0].numpy()
     cls = int(result.classes[0])
     name = loaded.classes[cls] if loaded.classes and cls < len(loaded.classes) else str(cls)
@@ -107,5 +112,12 @@ def _write_one(loaded: LoadedModel, config: ExplainConfig, path: Path, photo: np
         low_res = low_res / low_res.max() if low_res.max() > 0 else low_res  # the layer's own resolution
         fig = panel_figure(photo, low_res, blended, f"{method} · {name} · {result.layer}")
         save_figure(fig, files["figure"])
-    return ImageRecord(str(path), method, cls, name, float(result.scores[0]), result.layer,
-                       {k: str(v) for k, v in files.items()})
+    return ImageRecord(
+        str(path),
+        method,
+        cls,
+        name,
+        float(result.scores[0]),
+        result.layer,
+        {k: str(v) for k, v in files.items()},
+    )

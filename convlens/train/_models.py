@@ -139,10 +139,14 @@ def load_run(run_dir: str | Path, best: bool = False) -> tuple[nn.Module, dict[s
     """The trained model of a run folder and its ``config.json``.
 
     Args:
-        run_dir: a run folder written by ``convlens train``.
+        run_dir: a run folder written by ``convlens train`` (or its ``model.safetensors``), or a folder of
+            :func:`convlens.models.save_checkpoint`.
         best: load ``best/`` (lowest validation loss) instead of the last epoch.
     """
-    folder = Path(run_dir) / "best" if best else Path(run_dir)
+    run_dir = Path(run_dir)
+    if run_dir.is_file():
+        run_dir = run_dir.parent
+    folder = run_dir / "best" if best else run_dir
     config = read_run_config(folder)
     mode = config.get("mode", "scratch")
     if mode != "scratch":

@@ -81,7 +81,9 @@ def test_every_explainer_gives_finite_maps_in_unit_range(method, images):
 
 
 def _hook_count(model: nn.Module) -> int:
-    return sum(len(m._forward_hooks) + len(m._backward_hooks) + len(m._forward_pre_hooks) for m in model.modules())
+    return sum(
+        len(m._forward_hooks) + len(m._backward_hooks) + len(m._forward_pre_hooks) for m in model.modules()
+    )
 
 
 @pytest.mark.parametrize("method", ["gradcam", "guided-gradcam", "scorecam-fast"])

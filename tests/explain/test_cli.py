@@ -46,8 +46,21 @@ def test_explain_writes_maps_overlays_and_figures(tmp_path, stand_in, capsys):
     photos = _photos(tmp_path / "in", 2)
     before = [p.read_bytes() for p in photos]
     out = tmp_path / "out"
-    code = main(["explain", str(tmp_path / "in"), "--model", "x", "--method", "gradcam,scorecam-fast",
-                 "--class", "dog", "--out", str(out), "--no-progress"])
+    code = main(
+        [
+            "explain",
+            str(tmp_path / "in"),
+            "--model",
+            "x",
+            "--method",
+            "gradcam,scorecam-fast",
+            "--class",
+            "dog",
+            "--out",
+            str(out),
+            "--no-progress",
+        ]
+    )
     assert code == 0
     for stem in ("img0000", "img0001"):
         for method in ("gradcam", "scorecam-fast"):
@@ -61,7 +74,10 @@ def test_explain_writes_maps_overlays_and_figures(tmp_path, stand_in, capsys):
 
 def test_unknown_method_lists_the_registry(tmp_path, stand_in, capsys):
     _photos(tmp_path / "in", 1)
-    assert main(["explain", str(tmp_path / "in"), "--model", "x", "--method", "nope", "--out", str(tmp_path)]) == 1
+    assert (
+        main(["explain", str(tmp_path / "in"), "--model", "x", "--method", "nope", "--out", str(tmp_path)])
+        == 1
+    )
     assert "gradcam++" in capsys.readouterr().err
 
 
@@ -70,15 +86,35 @@ def test_evaluate_writes_summary_leaderboard_and_pointing_game(tmp_path, stand_i
     boxes = tmp_path / "boxes.csv"
     boxes.write_text("image,x0,y0,x1,y1\nimg0000.png,0,0,40,30\nimg0001.png,0,0,1,1\n")
     out = tmp_path / "out"
-    code = main(["explain", str(tmp_path / "in"), "--model", "x", "--method", "gradcam,eigencam", "--evaluate",
-                 "--boxes", str(boxes), "--no-figures", "--out", str(out), "--no-progress"])
+    code = main(
+        [
+            "explain",
+            str(tmp_path / "in"),
+            "--model",
+            "x",
+            "--method",
+            "gradcam,eigencam",
+            "--evaluate",
+            "--boxes",
+            str(boxes),
+            "--no-figures",
+            "--out",
+            str(out),
+            "--no-progress",
+        ]
+    )
     assert code == 0
     summary = json.loads((out / "summary.json").read_text())
-    assert len(summary["images"]) == 4 and {e["method"] for e in summary["leaderboard"]} == {"gradcam", "eigencam"}
+    assert len(summary["images"]) == 4 and {e["method"] for e in summary["leaderboard"]} == {
+        "gradcam",
+        "eigencam",
+    }
     first = [r for r in summary["images"] if r["image"].endswith("img0000.png")]
     assert all(r["pointing_game"] == 1.0 for r in first)  # the box covers the whole photo
     for row in summary["images"]:
-        assert 0 <= row["deletion_auc"] <= 1 and 0 <= row["insertion_auc"] <= 1 and 0 <= row["average_drop"] <= 1
+        assert (
+            0 <= row["deletion_auc"] <= 1 and 0 <= row["insertion_auc"] <= 1 and 0 <= row["average_drop"] <= 1
+        )
     assert (out / "leaderboard.png").stat().st_size > 0
 
 
@@ -87,9 +123,27 @@ def test_activations_and_filters_commands(tmp_path, stand_in, capsys):
     assert main(["activations", str(photo), "--model", "x", "--out", str(tmp_path / "acts")]) == 0
     printed = capsys.readouterr().out
     assert "features.0" in printed and "(1, 8, 16, 16)" in printed
-    assert (tmp_path / "acts" / "features_3_grid.png").exists() and (tmp_path / "acts" / "features_0_channel0.png").exists()
-    assert main(["filters", "--model", "x", "--count", "8", "--size", "16", "--steps", "3",
-                 "--out", str(tmp_path / "filters")]) == 0
+    assert (tmp_path / "acts" / "features_3_grid.png").exists() and (
+        tmp_path / "acts" / "features_0_channel0.png"
+    ).exists()
+    assert (
+        main(
+            [
+                "filters",
+                "--model",
+                "x",
+                "--count",
+                "8",
+                "--size",
+                "16",
+                "--steps",
+                "3",
+                "--out",
+                str(tmp_path / "filters"),
+            ]
+        )
+        == 0
+    )
     assert "layer features.2" in capsys.readouterr().out
     grid = Image.open(tmp_path / "filters" / "features_2_seed_filters.png")
     assert grid.size == (8 * 16 + 7 * 5, 16)
@@ -117,15 +171,35 @@ def test_checkpoint_of_the_book_small_convnet_binary_both_classes(tmp_path, caps
     """A real registry model through --checkpoint: one sigmoid logit, both classes explained."""
     models = pytest.importorskip("convlens.models")
     model = models.create("small_convnet", input_size=(3, 64, 64))
-    models.save_checkpoint(model, tmp_path / "run", {"model": "small_convnet", "num_classes": 1,
-                                                     "input_size": [3, 64, 64], "classes": ["cat", "dog"]})
+    models.save_checkpoint(
+        model,
+        tmp_path / "run",
+        {"model": "small_convnet", "num_classes": 1, "input_size": [3, 64, 64], "classes": ["cat", "dog"]},
+    )
     photo = _photos(tmp_path / "in", 1, size=(80, 60))[0]
     for cls in ("cat", "dog"):
-        code = main(["explain", str(photo), "--checkpoint", str(tmp_path / "run"), "--method", "gradcam",
-                     "--class", cls, "--no-figures", "--out", str(tmp_path / cls), "--no-progress"])
+        code = main(
+            [
+                "explain",
+                str(photo),
+                "--checkpoint",
+                str(tmp_path / "run"),
+                "--method",
+                "gradcam",
+                "--class",
+                cls,
+                "--no-figures",
+                "--out",
+                str(tmp_path / cls),
+                "--no-progress",
+            ]
+        )
         assert code == 0
         assert f"({cls})" in capsys.readouterr().out
     cat, dog = (np.load(tmp_path / c / "img0000" / "gradcam.npy") for c in ("cat", "dog"))
     assert cat.shape == (64, 64) and not np.allclose(cat, dog)
-    assert main(["activations", str(photo), "--checkpoint", str(tmp_path / "run"), "--out", str(tmp_path / "a")]) == 0
+    assert (
+        main(["activations", str(photo), "--checkpoint", str(tmp_path / "run"), "--out", str(tmp_path / "a")])
+        == 0
+    )
     assert "(1, 32, 62, 62)" in capsys.readouterr().out  # the book's 148x148x32 at 150 px; 62x62 at 64 px

@@ -69,7 +69,9 @@ def test_filter_ascent_raises_the_filter_activation():
     x = x0.clone()
     for _ in range(10):  # the same ascent, checked directly on the objective
         x.requires_grad_(True)
-        (g,) = torch.autograd.grad(filter_means(model, model.features[2], x / 255, torch.tensor([1])).sum(), x)
+        (g,) = torch.autograd.grad(
+            filter_means(model, model.features[2], x / 255, torch.tensor([1])).sum(), x
+        )
         x = (x + g / (g.pow(2).mean().sqrt() + 1e-5)).detach()
     assert model.features[:3](x / 255)[0, 1].mean() > before
     reg = regularised_patterns(model, "features.2", [0, 1], CFG, size=16, steps=3)

@@ -31,7 +31,9 @@ from convlens.explain.cam.base import (
 )
 
 
-def create_explainer(method: str, model: nn.Module, layer: str | None = None, precision: str = "fp32") -> CamExplainer:
+def create_explainer(
+    method: str, model: nn.Module, layer: str | None = None, precision: str = "fp32"
+) -> CamExplainer:
     """The registered explainer ``method`` bound to ``model`` (and ``layer``, or automatic)."""
     return explainers.get(method)(model, layer=layer, precision=precision)
 

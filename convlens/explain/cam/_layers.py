@@ -20,7 +20,9 @@ def get_layer(model: nn.Module, name: str) -> nn.Module:
     if name in modules and name:
         return modules[name]
     names = _layer_names(model)
-    raise LayerNotFound(f"model has no layer {name!r}; choose one of: {', '.join(names[-12:])} (last 12 shown)")
+    raise LayerNotFound(
+        f"model has no layer {name!r}; choose one of: {', '.join(names[-12:])} (last 12 shown)"
+    )
 
 
 def _layer_names(model: nn.Module) -> list[str]:
@@ -69,7 +71,9 @@ def auto_layer(model: nn.Module, x: torch.Tensor) -> str:
     named when there is one (the book's names), else the innermost one called once.
     """
     order = forward_order(model, x[:1])
-    spatial = [i for i, (_n, m, s, _o) in enumerate(order) if len(s) == 4 and s[2] * s[3] > 1 and _contains_conv(m)]
+    spatial = [
+        i for i, (_n, m, s, _o) in enumerate(order) if len(s) == 4 and s[2] * s[3] > 1 and _contains_conv(m)
+    ]
     if not spatial:
         raise LayerNotFound("found no conv layer with a spatial output; pass the layer name (--layer)")
     i = spatial[-1]
@@ -82,7 +86,8 @@ def auto_layer(model: nn.Module, x: torch.Tensor) -> str:
     ):
         i += 1
     same = [
-        n for n, m, _s, out in order[: i + 1]
+        n
+        for n, m, _s, out in order[: i + 1]
         if out == order[i][3] and calls.count(n) == 1 and (_contains_conv(m) or isinstance(m, _ACTIVATIONS))
     ]
     named = [n for n in same if n in set(_layer_names(model))] if hasattr(model, "layer_names") else []

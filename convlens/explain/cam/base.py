@@ -88,8 +88,10 @@ def target_classes(logits: torch.Tensor, target: TargetSpec) -> torch.Tensor:
         classes = classes.expand(batch)
     n_classes = max(2, logits.shape[1])
     if classes.numel() != batch or bool((classes < 0).any()) or bool((classes >= n_classes).any()):
-        raise ExplainError(f"target {target!r} does not fit {batch} samples and {n_classes} classes; "
-                           f"give one class in 0..{n_classes - 1} or one per sample")
+        raise ExplainError(
+            f"target {target!r} does not fit {batch} samples and {n_classes} classes; "
+            f"give one class in 0..{n_classes - 1} or one per sample"
+        )
     return classes
 
 
@@ -198,7 +200,9 @@ class CamExplainer:
             scores = class_scores(logits.float(), classes)
             acts = tap.activations
             if acts is None:
-                raise ExplainError(f"layer {layer!r} did not run in the forward pass; choose another (--layer)")
+                raise ExplainError(
+                    f"layer {layer!r} did not run in the forward pass; choose another (--layer)"
+                )
             grads = self.gradients(scores, acts) if self.needs_gradients else None
             self.inputs, self.classes = x, classes
             try:
@@ -240,7 +244,9 @@ class CamExplainer:
         with grad, torch.autocast("cpu", torch.bfloat16, enabled=self.precision == "bf16"):
             logits = self.model(x)
         if logits.ndim != 2:
-            raise ExplainError(f"the model returned shape {tuple(logits.shape)}; expected logits (B, classes)")
+            raise ExplainError(
+                f"the model returned shape {tuple(logits.shape)}; expected logits (B, classes)"
+            )
         return logits
 
     @staticmethod

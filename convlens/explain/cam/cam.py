@@ -21,8 +21,10 @@ class Cam(CamExplainer):
         assert self.classes is not None
         weight = self._classifier().weight.detach().float()
         if weight.shape[1] != activations.shape[1]:
-            raise ExplainError(f"CAM needs a linear layer on the pooled features, but it takes {weight.shape[1]} "
-                               f"inputs and the layer has {activations.shape[1]} channels; use gradcam instead")
+            raise ExplainError(
+                f"CAM needs a linear layer on the pooled features, but it takes {weight.shape[1]} "
+                f"inputs and the layer has {activations.shape[1]} channels; use gradcam instead"
+            )
         if weight.shape[0] == 1:
             return weight[0][None] * (self.classes.float() * 2 - 1)[:, None]
         return weight[self.classes]
@@ -32,6 +34,8 @@ class Cam(CamExplainer):
         if not isinstance(head, nn.Linear):
             linears = [m for m in self.model.modules() if isinstance(m, nn.Linear)]
             if not linears:
-                raise ExplainError("CAM needs a final nn.Linear layer after global average pooling; use gradcam")
+                raise ExplainError(
+                    "CAM needs a final nn.Linear layer after global average pooling; use gradcam"
+                )
             head = linears[-1]
         return head

@@ -37,8 +37,10 @@ class ScoreCam(CamExplainer):
 
     def channel_weights(self, activations: torch.Tensor, gradients: torch.Tensor | None) -> torch.Tensor:
         assert self.inputs is not None and self.classes is not None
-        rows = [self._sample_weights(activations[i : i + 1], self.inputs[i], int(self.classes[i]))
-                for i in range(activations.shape[0])]
+        rows = [
+            self._sample_weights(activations[i : i + 1], self.inputs[i], int(self.classes[i]))
+            for i in range(activations.shape[0])
+        ]
         return torch.stack(rows)
 
     def candidates(self, activations: torch.Tensor, image: torch.Tensor, cls: int) -> torch.Tensor:

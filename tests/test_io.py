@@ -1,0 +1,41 @@
+"""Atomic writes: all or nothing, and the file mode a plain write would give."""
+
+import os
+import stat
+
+import pytest
+
+from convlens._io import atomic_path, write_text_atomic
+
+
+def _mode(path):
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_new_file_gets_the_umask_mode(tmp_path):
+    old = os.umask(0o022)
+    try:
+        write_text_atomic(tmp_path / "a.json", "{}")
+    finally:
+        os.umask(old)
+    assert _mode(tmp_path / "a.json") == 0o644
+    assert (tmp_path / "a.json").read_text() == "{}"
+
+
+def test_existing_file_keeps_its_mode(tmp_path):
+    target = tmp_path / "b.txt"
+    target.write_text("old")
+    target.chmod(0o600)
+    write_text_atomic(target, "new")
+    assert target.read_text() == "new"
+    assert _mode(target) == 0o600
+
+
+def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path):
+    target = tmp_path / "c.txt"
+    target.write_text("old")
+    with pytest.raises(RuntimeError), atomic_path(target) as tmp:
+        tmp.write_text("half")
+        raise RuntimeError("crash mid-write")
+    assert target.read_text() == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.txt"]
