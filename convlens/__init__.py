@@ -38,7 +38,27 @@ _EXPORTS = {
     "create_explainer": "convlens.explain.cam",
 }
 
-__all__ = ["ConvlensError", "__version__", *sorted(_SUBPACKAGES), *_EXPORTS]
+__all__ = [
+    "Augmentation",
+    "BatchLoader",
+    "ConvlensError",
+    "Run",
+    "TrainConfig",
+    "__version__",
+    "create",
+    "create_explainer",
+    "data",
+    "evaluate_run",
+    "explain",
+    "load_checkpoint",
+    "load_run",
+    "models",
+    "report",
+    "resolve_dataset",
+    "save_checkpoint",
+    "split_pool",
+    "train",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -1,9 +1,12 @@
 """The top-level API: lazy re-exports, and ``convlens.train`` both a package and a function."""
 
+import torch
+
 import convlens
 
 
 def test_every_name_in_all_resolves():
+    assert set(convlens.__all__) >= {"ConvlensError", *convlens._SUBPACKAGES, *convlens._EXPORTS}
     for name in convlens.__all__:
         assert getattr(convlens, name) is not None, name
 
@@ -27,6 +30,7 @@ def test_train_is_a_package_and_callable(tmp_path):
     assert len(run.history) == 1
     assert (tmp_path / "run" / "model.safetensors").exists()
     net, config = convlens.load_run(run.out)
+    assert net(torch.zeros(2, 1, 28, 28)).shape == (2, 10)
     assert config["classes"] == [str(i) for i in range(10)]
 
 

@@ -75,7 +75,24 @@ def load_data(config: TrainConfig) -> Any:
         progress=config.progress and dist_utils.is_main_process(),
     )
     check_splits(splits)
+    report_skipped(splits.skipped)
     return splits
+
+
+def report_skipped(skipped: list[Any], shown: int = 10) -> None:
+    """Name the files the data loader left out (unreadable, truncated, not images), never silently."""
+    if not skipped or not dist_utils.is_main_process():
+        return
+    from convlens._console import err_console
+
+    err_console.print(
+        f"[yellow]skipped {len(skipped)} file(s) that could not be used[/yellow] (listed in the run's config.json):",
+        highlight=False,
+    )
+    for item in skipped[:shown]:
+        err_console.print(f"  {item.path}: {item.reason}", highlight=False, soft_wrap=True)
+    if len(skipped) > shown:
+        err_console.print(f"  … and {len(skipped) - shown} more", highlight=False)
 
 
 def check_splits(splits: Any) -> None:

@@ -149,3 +149,24 @@ def test_frozen_then_finetune_from_its_checkpoint(image_folder, tmp_path, capsys
         )
     )
     assert len(tune.history) == 1
+
+
+def test_unusable_images_are_skipped_reported_and_left_alone(tmp_path, capfd):
+    data = make_image_folder(tmp_path / "d")
+    good = data / "train" / "cat" / "cat.0.png"
+    truncated = data / "train" / "cat" / "cat.9.png"
+    truncated.write_bytes(good.read_bytes()[:60])
+    not_an_image = data / "train" / "dog" / "dog.9.png"
+    not_an_image.write_text("this is not a picture")
+    before = {p: p.read_bytes() for p in (truncated, not_an_image)}
+
+    run = train(config(data, tmp_path / "run"))
+
+    assert len(run.history) == 1
+    err = capfd.readouterr().err
+    assert "skipped 2 file(s)" in err
+    assert "cat.9.png" in err and "dog.9.png" in err
+    recorded = json.loads((tmp_path / "run" / "config.json").read_text())["skipped"]
+    assert sorted(item["path"] for item in recorded) == sorted(map(str, before))
+    assert all(item["reason"] for item in recorded)
+    assert {p: p.read_bytes() for p in before} == before
