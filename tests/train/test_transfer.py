@@ -76,3 +76,16 @@ def test_pooled_features_give_the_same_logits_as_maps():
     pooled = extract_features(base, loader, fp32, progress=False, pool=True)
     full = extract_features(base, loader, fp32, progress=False)
     assert pooled.shape == (2, 8) and torch.allclose(pooled, full.mean(dim=(2, 3)))
+
+
+def test_vgg16_transfer_counts_match_the_book():
+    """The base is the conv base alone (no fc1/fc2): 30 -> 4 frozen, 10 from block5_conv1, as in the book."""
+    from convlens.train import TrainConfig
+    from convlens.train._models import transfer_model
+
+    config = TrainConfig(data="unused", base="vgg16", mode="frozen", image_size=150)
+    model = transfer_model(config, 1, pretrained=False)
+    assert sum(p.numel() for p in model.base.parameters()) == 14_714_688
+    assert freeze_base(model) == (30, 4)
+    unfreeze_from(model, "block5_conv1")
+    assert trainable_tensors(model) == 10
