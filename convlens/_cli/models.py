@@ -80,12 +80,13 @@ def predict(
 
     from convlens import models
     from convlens.models.predict import list_images, predict_files
+    from convlens.train import load_run  # a run of any training mode, or a plain convlens checkpoint
 
     if model and checkpoint:
         raise ConfigError("give one of --model NAME or --checkpoint RUN_DIR, not both")
     classes = None
     if checkpoint is not None:
-        net, config = _load_run(checkpoint)
+        net, config = load_run(checkpoint)
         classes = config.get("classes")
     else:
         net = models.create(
@@ -111,13 +112,6 @@ def predict(
             console.print(
                 f"  {rank}. ('{top['wnid']}', '{top['label']}', {top['prob']:.4f})", highlight=False
             )
-
-
-def _load_run(checkpoint: Path):
-    """A run of any training mode (features/frozen runs carry a dense head) or a plain convlens checkpoint."""
-    from convlens.train import load_run
-
-    return load_run(checkpoint)
 
 
 def _class_names(net, classes: list[str] | None) -> list[str] | None:

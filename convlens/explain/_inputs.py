@@ -38,9 +38,10 @@ def load_model(name: str | None, checkpoint: str | None) -> LoadedModel:
     if (name is None) == (checkpoint is None):
         raise ConfigError("give exactly one of --model NAME or --checkpoint RUN_DIR")
     from convlens import models
+    from convlens.train import load_run  # a run of any training mode, or a plain convlens checkpoint
 
     if checkpoint is not None:
-        model, config = _load_run(checkpoint)
+        model, config = load_run(checkpoint)
         classes = config.get("classes")
     else:
         model = _create_pretrained(models, name)
@@ -49,13 +50,6 @@ def load_model(name: str | None, checkpoint: str | None) -> LoadedModel:
     if classes is None and cfg.get("labels"):
         classes = _imagenet_names(cfg["labels"])
     return LoadedModel(model.eval(), cfg, list(classes) if classes else None)
-
-
-def _load_run(checkpoint: str) -> tuple[nn.Module, dict[str, Any]]:
-    """A training run folder of any mode (or its ``model.safetensors``), or a bare model checkpoint."""
-    from convlens.train import load_run
-
-    return load_run(checkpoint)
 
 
 def _create_pretrained(models: Any, name: str) -> nn.Module:

@@ -11,6 +11,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from convlens._console import err_console
 from convlens.errors import DataError, TrainingError
 from convlens.train import distributed as dist_utils
 from convlens.train._device import Precision
@@ -83,8 +84,6 @@ def report_skipped(skipped: list[Any], shown: int = 10) -> None:
     """Name the files the data loader left out (unreadable, truncated, not images), never silently."""
     if not skipped or not dist_utils.is_main_process():
         return
-    from convlens._console import err_console
-
     err_console.print(
         f"[yellow]skipped {len(skipped)} file(s) that could not be used[/yellow] (listed in the run's config.json):",
         highlight=False,

@@ -116,9 +116,7 @@ def run_config(config: TrainConfig, splits: Any, kind: str, **extra: Any) -> dic
         "label_mode": kind,
         "mode": config.mode,
         "train": config.to_dict(),
-        "skipped": [
-            {"path": str(item.path), "reason": item.reason} for item in getattr(splits, "skipped", [])
-        ],
+        "skipped": [{"path": str(item.path), "reason": item.reason} for item in splits.skipped],
         **extra,
     }
 
