@@ -26,6 +26,7 @@ bench-deps: $(STAMP)
 
 lint: $(STAMP)
 	$(PY) -m ruff check convlens tests benchmarks examples
+	$(PY) -m vermin --no-tips --violations -t=3.10- --eval-annotations convlens tests examples benchmarks
 
 clean:
 	rm -rf $(VENV) demo-out .pytest_cache

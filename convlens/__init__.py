@@ -16,13 +16,17 @@ Everything under a ``_private`` name is infrastructure.
 from __future__ import annotations
 
 import importlib
+import logging
 from typing import Any
 
 from convlens.errors import ConvlensError
 
 __version__ = "0.1.0"
 
-_SUBPACKAGES = {"data", "models", "train", "explain", "report"}
+# A library logs, it does not print: without a handler configured by the application, nothing is shown.
+logging.getLogger(__name__).addHandler(logging.NullHandler())
+
+_SUBPACKAGES = {"data", "models", "train", "explain", "report", "service", "runs"}
 _EXPORTS = {
     "resolve_dataset": "convlens.data",
     "split_pool": "convlens.data",
@@ -33,7 +37,8 @@ _EXPORTS = {
     "save_checkpoint": "convlens.models",
     "TrainConfig": "convlens.train",
     "Run": "convlens.train",
-    "load_run": "convlens.train",
+    "load_run": "convlens.runs",
+    "RunDir": "convlens.runs",
     "evaluate_run": "convlens.train",
     "create_explainer": "convlens.explain.cam",
 }
@@ -43,6 +48,7 @@ __all__ = [
     "BatchLoader",
     "ConvlensError",
     "Run",
+    "RunDir",
     "TrainConfig",
     "__version__",
     "create",
@@ -55,7 +61,9 @@ __all__ = [
     "models",
     "report",
     "resolve_dataset",
+    "runs",
     "save_checkpoint",
+    "service",
     "split_pool",
     "train",
 ]

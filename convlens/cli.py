@@ -15,7 +15,8 @@ from convlens._cli import data as _data_cli
 from convlens._cli import explain as _explain_cli
 from convlens._cli import models as _models_cli
 from convlens._cli import train as _train_cli
-from convlens._console import err_console
+from convlens._cli._output import RichReporter, echo_err
+from convlens._reporting import use_reporter
 from convlens.errors import ConvlensError
 
 app = typer.Typer(
@@ -49,16 +50,17 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     _state["debug"] = "--debug" in args
     try:
-        app(args=args, prog_name="convlens")
+        with use_reporter(RichReporter(progress="--no-progress" not in args)):
+            app(args=args, prog_name="convlens")
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except ConvlensError as exc:
         if _state["debug"]:
             raise
-        err_console.print(f"[bold red]error:[/bold red] {exc}", highlight=False, soft_wrap=True)
+        echo_err(f"error: {exc}", "bold red")
         return exc.exit_code
     except KeyboardInterrupt:
-        err_console.print("[red]Interrupted.[/red]")
+        echo_err("Interrupted.", "red")
         return 130
     return 0
 

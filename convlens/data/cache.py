@@ -18,8 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
-from convlens._console import track
 from convlens._io import write_json_atomic
+from convlens._paths import cache_root
+from convlens._reporting import track
 from convlens.data.images import BadImage, SkippedFile, decode
 
 log = logging.getLogger(__name__)
@@ -30,8 +31,7 @@ Key = tuple[int, int, int, int]
 
 def default_cache_root() -> Path:
     """``$CONVLENS_CACHE`` or ``~/.cache/convlens``."""
-    env = os.environ.get("CONVLENS_CACHE")
-    return Path(env) if env else Path.home() / ".cache" / "convlens"
+    return cache_root()
 
 
 def default_workers() -> int:

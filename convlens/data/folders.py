@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 from convlens.data.images import SkippedFile, is_image_name
@@ -108,3 +109,32 @@ def check_split_classes(train_classes: list[str], other: dict[str, list[str]]) -
                 f"{split} has class(es) {extra} that train lacks (train has {train_classes}); "
                 f"add train/{extra[0]}/ or remove {split}/{extra[0]}/"
             )
+
+
+def collect_images(paths: Sequence[str | Path]) -> tuple[list[Path], list[SkippedFile]]:
+    """Image files named directly, or found in the folders given (recursively, natural order), for predict and
+    explain; files in those folders that are not images are returned as skipped, with the reason.
+
+    Raises:
+        DataError: a path does not exist, or nothing usable was found.
+    """
+    files: list[Path] = []
+    skipped: list[SkippedFile] = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            for folder in sorted(
+                {p.parent for p in path.rglob("*")} | {path}, key=lambda p: natural_key(str(p))
+            ):
+                if any(part.startswith(".") for part in folder.relative_to(path).parts):
+                    continue
+                images, bad = list_images(folder)
+                files += images
+                skipped += bad
+        elif path.exists():
+            files.append(path)
+        else:
+            raise DataError(f"{path} does not exist; give image files or folders of images")
+    if not files:
+        names = ", ".join(map(str, paths))
+        raise DataError(f"no images (.jpg, .png, ...) in {names}; give image files or folders of images")
+    return files, skipped

@@ -23,7 +23,8 @@ IMAGE_EXTENSIONS = frozenset(
 # Same order of magnitude as PIL's own guard (89.5 Mpx); an image above it is refused, not decoded.
 MAX_PIXELS = 89_478_485
 
-RESAMPLE = {
+# The one interpolation table: PIL's filters by name (torchvision's resize accepts the same constants).
+INTERPOLATIONS = {
     "nearest": Image.Resampling.NEAREST,
     "bilinear": Image.Resampling.BILINEAR,
     "bicubic": Image.Resampling.BICUBIC,
@@ -103,6 +104,22 @@ def to_mode(im: Image.Image, channels: int) -> Image.Image:
     return im.convert("RGB" if channels == 3 else "L")
 
 
+def read_photo(path: str | os.PathLike[str], channels: int = 3, max_pixels: int = MAX_PIXELS) -> np.ndarray:
+    """A photo at its own size as uint8 ``(H, W, 3)`` RGB, or ``(H, W)`` grey for one channel.
+
+    The one decoder for whole photos (predict, explain, the report): EXIF orientation applied, alpha composited
+    on white, 16-bit scaled, the decompression-bomb guard on.
+
+    Raises:
+        BadImage: the file cannot be used as an image (the reason says why).
+    """
+    im = open_image(path, max_pixels)
+    try:
+        return np.asarray(to_mode(im, channels))
+    except (OSError, ValueError) as exc:
+        raise BadImage(Path(path), f"truncated or corrupt image ({exc})") from None
+
+
 def decode(
     path: str | os.PathLike[str],
     size: tuple[int, int] | None,
@@ -120,7 +137,7 @@ def decode(
     try:
         im = to_mode(im, channels)
         if size is not None and im.size != (size[1], size[0]):
-            im = im.resize((size[1], size[0]), RESAMPLE[interpolation])
+            im = im.resize((size[1], size[0]), INTERPOLATIONS[interpolation])
         arr = np.array(im, dtype=np.uint8)
     except (OSError, ValueError) as exc:
         raise BadImage(path, f"truncated or corrupt image ({exc})") from None

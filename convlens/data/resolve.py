@@ -18,7 +18,7 @@ from convlens.data.folders import (
     scan_class_folders,
     scan_pool,
 )
-from convlens.data.images import RESAMPLE
+from convlens.data.images import INTERPOLATIONS
 from convlens.data.mnist import is_mnist_folder, load_mnist
 from convlens.data.resize import resize_arrays
 from convlens.errors import ConfigError, DataError, NotAnImageFolder
@@ -61,8 +61,8 @@ def resolve_dataset(
     """
     if channels not in (1, 3):
         raise ConfigError(f"channels must be 1 or 3, not {channels}")
-    if interpolation not in RESAMPLE:
-        raise ConfigError(f"interpolation must be one of {sorted(RESAMPLE)}, not {interpolation!r}")
+    if interpolation not in INTERPOLATIONS:
+        raise ConfigError(f"interpolation must be one of {sorted(INTERPOLATIONS)}, not {interpolation!r}")
     if str(spec) == "mnist" and not Path("mnist").exists():
         raise NotAnImageFolder(
             "MNIST is read from its IDX files: give their folder, e.g. ../shared/data/mnist"

@@ -10,9 +10,10 @@ import torch
 from matplotlib import colormaps
 from torch import nn
 
-from convlens.explain.cam._layers import forward_order, get_layer
+from convlens.explain.cam._layers import forward_order
 from convlens.explain.cam.base import eval_frozen
 from convlens.explain.overlay import save_image
+from convlens.models.layers import get_layer
 
 PER_ROW = 16
 

@@ -16,10 +16,23 @@ from convlens._io import write_with_atomic
 INTENSITY = 0.4  # the seeds: superimposed = heatmap * 0.4 + img
 
 
-def jet(heatmap: np.ndarray) -> np.ndarray:
-    """Colour a map in [0, 1] with the JET colour map: (H, W) float -> (H, W, 3) uint8 RGB."""
-    rgb = colormaps["jet"](np.clip(heatmap, 0.0, 1.0))[..., :3]
+CMAPS = ("jet", "viridis", "magma", "inferno", "cividis", "turbo")  # jet is the book's; the others are
+# perceptually uniform and readable with colour-vision deficiencies
+
+
+def colorize(heatmap: np.ndarray, cmap: str = "jet") -> np.ndarray:
+    """Colour a map in [0, 1]: (H, W) float -> (H, W, 3) uint8 RGB (``cmap`` from :data:`CMAPS`)."""
+    if cmap not in CMAPS:
+        from convlens.errors import ConfigError
+
+        raise ConfigError(f"colormap {cmap!r} is not one of: {', '.join(CMAPS)}")
+    rgb = colormaps[cmap](np.clip(heatmap, 0.0, 1.0))[..., :3]
     return np.round(rgb * 255).astype(np.uint8)
+
+
+def jet(heatmap: np.ndarray) -> np.ndarray:
+    """Colour a map in [0, 1] with the JET colour map (the seeds' ``cv2.COLORMAP_JET``)."""
+    return colorize(heatmap, "jet")
 
 
 def resize_map(heatmap: np.ndarray | torch.Tensor, size: tuple[int, int]) -> np.ndarray:
@@ -31,16 +44,18 @@ def resize_map(heatmap: np.ndarray | torch.Tensor, size: tuple[int, int]) -> np.
 
 
 def overlay(
-    photo: np.ndarray, heatmap: np.ndarray | torch.Tensor, intensity: float = INTENSITY
+    photo: np.ndarray, heatmap: np.ndarray | torch.Tensor, intensity: float = INTENSITY, cmap: str = "jet"
 ) -> np.ndarray:
-    """``photo + intensity * jet(heatmap)`` at the photo's own size, saturated to 0-255 (as cv2.imwrite).
+    """``photo + intensity * colour(heatmap)`` at the photo's own size, saturated to 0-255 (as cv2.imwrite).
 
     Args:
         photo: (H, W, 3) or (H, W) uint8 image.
         heatmap: map in [0, 1] of any size; resized to the photo.
+        intensity: the map's weight (the seeds: 0.4).
+        cmap: ``jet`` (the book's) or a colour-blind-safe map such as ``viridis``.
     """
     rgb = photo if photo.ndim == 3 else np.repeat(photo[..., None], 3, axis=2)
-    colour = jet(resize_map(heatmap, rgb.shape[:2])).astype(np.float32)
+    colour = colorize(resize_map(heatmap, rgb.shape[:2]), cmap).astype(np.float32)
     return np.clip(rgb.astype(np.float32) + intensity * colour, 0, 255).astype(np.uint8)
 
 

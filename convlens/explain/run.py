@@ -6,6 +6,7 @@ One image at a time: memory stays flat however many images a folder holds.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,10 +15,14 @@ from typing import Any
 import numpy as np
 import torch
 
-from convlens._console import track
-from convlens.explain._inputs import LoadedModel, iter_photos, list_images, model_input
-from convlens.explain.cam import CamExplainer, ExplainError, create_explainer, explainers
+from convlens import _reporting
+from convlens.data.folders import collect_images
+from convlens.data.images import BadImage, SkippedFile, read_photo
+from convlens.errors import ExplainError
+from convlens.explain.cam import CamExplainer, create_explainer, explainers
 from convlens.explain.overlay import overlay, panel_figure, save_figure, save_image, save_map
+from convlens.models.loaded import LoadedModel
+from convlens.models.preprocess import model_input
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +39,7 @@ class ExplainConfig:
     precision: str = "fp32"
     figures: bool = True
     progress: bool = True
+    cmap: str = "jet"
 
 
 @dataclass
@@ -54,13 +60,7 @@ class ImageRecord:
 
 def parse_class(value: str | None, classes: list[str] | None) -> int | None:
     """``--class`` as an index or a class name."""
-    if value is None:
-        return None
-    if value.lstrip("-").isdigit():
-        return int(value)
-    if classes and value in classes:
-        return classes.index(value)
-    raise ExplainError(f"unknown class {value!r}; give an index or one of: {', '.join((classes or [])[:20])}")
+    return LoadedModel(torch.nn.Identity(), {}, classes).class_index(value) if value is not None else None
 
 
 def make_explainers(loaded: LoadedModel, config: ExplainConfig) -> dict[str, CamExplainer]:
@@ -71,44 +71,75 @@ def make_explainers(loaded: LoadedModel, config: ExplainConfig) -> dict[str, Cam
 
 
 def output_stem(path: Path, source: Path) -> str:
-    """A file-system-safe name per image, unique within the source folder."""
+    """A file-system-safe folder name per image, unique within the source folder, never leaving ``--out``."""
     rel = path.relative_to(source) if source.is_dir() else Path(path.name)
-    return "__".join(rel.with_suffix("").parts)
+    parts = [re.sub(r"[^\w.\- ]", "_", part) for part in rel.with_suffix("").parts]
+    stem = "__".join(parts).strip(". ") or "image"
+    return stem if stem not in (".", "..") else "image"
+
+
+def iter_photos(
+    paths: list[Path], channels: int, skipped: list[SkippedFile]
+) -> Iterator[tuple[Path, np.ndarray]]:
+    """Stream ``(path, photo)``; unusable files go to ``skipped`` (with the reason), never fatal."""
+    for path in paths:
+        try:
+            yield path, read_photo(path, channels)
+        except BadImage as exc:
+            skipped.append(SkippedFile(str(path), exc.reason))
 
 
 def explain_images(
-    loaded: LoadedModel, config: ExplainConfig, keep_maps: bool = False
+    loaded: LoadedModel,
+    config: ExplainConfig,
+    keep_maps: bool = False,
+    skipped: list[SkippedFile] | None = None,
 ) -> Iterator[ImageRecord]:
     """Explain every image under ``config.source``; yields one record per image and method as files are written."""
-    paths = list_images(config.source)
+    paths, skipped_here = collect_images([config.source])
+    skipped = skipped if skipped is not None else []
+    skipped += skipped_here
     methods = make_explainers(loaded, config)
-    channels = int(loaded.cfg.get("input_size", (3,))[0])
-    for path, photo in track(
-        iter_photos(paths, channels), "explaining", total=len(paths), enabled=config.progress
-    ):
+    out = Path(config.out).resolve()
+    photos = iter_photos(paths, loaded.channels, skipped)
+    for path, photo in _reporting.track(photos, "explaining", total=len(paths), enabled=config.progress):
         x = model_input(photo, loaded.cfg)
         for name, explainer in methods.items():
             result = explainer(x, target=config.target)
-            record = _write_one(loaded, config, path, photo, name, result)
+            record = _write_one(loaded, config, out, (path, photo), name, result)
             if keep_maps:
                 record.heatmap, record.inputs, record.photo_size = result.maps[0].numpy(), x, photo.shape[:2]
             yield record
+    if skipped:
+        _reporting.warn(
+            f"skipped {len(skipped)} file(s): " + "; ".join(f"{s.path}: {s.reason}" for s in skipped[:5])
+        )
 
 
 def _write_one(
-    loaded: LoadedModel, config: ExplainConfig, path: Path, photo: np.ndarray, method: str, result: Any
+    loaded: LoadedModel,
+    config: ExplainConfig,
+    out: Path,
+    item: tuple[Path, np.ndarray],
+    method: str,
+    result: Any,
 ) -> ImageRecord:
-    heatmap = result.maps[0].numpy()
+    path, photo = item
+    heatmap = result.maps[0].cpu().numpy()
     cls = int(result.classes[0])
-    name = loaded.classes[cls] if loaded.classes and cls < len(loaded.classes) else str(cls)
-    folder = config.out / output_stem(path, config.source)
+    names = loaded.class_names()
+    name = names[cls] if cls < len(names) else str(cls)
+    folder = out / output_stem(path, Path(config.source))
+    if folder.resolve().parent != out:
+        raise ExplainError(f"refusing to write outside --out {out} for {path}")
     files = {"heatmap": folder / f"{method}.npy", "overlay": folder / f"{method}_overlay.jpg"}
     save_map(heatmap, files["heatmap"])
-    blended = overlay(photo, heatmap)
+    gradients = result.extras.get("gradients")
+    blended = overlay(photo, heatmap, cmap=config.cmap)
     save_image(blended, files["overlay"])
     if config.figures:
         files["figure"] = folder / f"{method}_panels.png"
-        low_res = heatmap if "gradients" in result.extras else torch.relu(result.raw[0]).numpy()
+        low_res = heatmap if gradients is not None else torch.relu(result.raw[0]).cpu().numpy()
         low_res = low_res / low_res.max() if low_res.max() > 0 else low_res  # the layer's own resolution
         fig = panel_figure(photo, low_res, blended, f"{method} · {name} · {result.layer}")
         save_figure(fig, files["figure"])

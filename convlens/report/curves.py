@@ -16,21 +16,24 @@ def smooth_curve(points: Sequence[float], factor: float = 0.8) -> list[float]:
     return smoothed
 
 
-def plot_curves(history: Sequence[dict[str, float]], path: str | Path, smooth: float | None = None) -> Path:
+def plot_curves(
+    history: Sequence[dict[str, float]], path: str | Path, smooth: float | None = None, title: str = ""
+) -> Path:
     """Plot accuracy and loss (training dots, validation line) per epoch into one PNG.
 
     Args:
         history: one dict per epoch with ``loss``, ``acc`` and optionally ``val_loss``, ``val_acc``.
         path: the PNG to write.
         smooth: EMA factor (0.8 in the book) or ``None`` for the raw values.
+        title: a figure title (the run's name).
 
     Returns:
         The path written.
     """
     fig, axes = new_figure(1, 2, size=(5.0, 3.8))
     epochs = [row.get("epoch", i + 1) for i, row in enumerate(history)]
-    for ax, metric, title in ((axes[0][0], "acc", "accuracy"), (axes[0][1], "loss", "loss")):
-        for key, style, label in ((metric, "bo", "Training"), (f"val_{metric}", "b-", "Validation")):
+    for ax, metric, name in ((axes[0][0], "acc", "accuracy"), (axes[0][1], "loss", "loss")):
+        for key, style, label in ((metric, "bo", "Training"), (f"val_{metric}", "b.-", "Validation")):
             values = [row[key] for row in history if key in row]
             if values:
                 ax.plot(
@@ -39,9 +42,12 @@ def plot_curves(history: Sequence[dict[str, float]], path: str | Path, smooth: f
                     style,
                     label=label,
                 )
-        ax.set_title(f"{'Smoothed t' if smooth else 'T'}raining and validation {title}")
+        ax.set_title(f"{'Smoothed t' if smooth else 'T'}raining and validation {name}")
         ax.set_xlabel("epoch")
+        ax.xaxis.get_major_locator().set_params(integer=True)
         ax.legend()
+    if title:
+        fig.suptitle(title)
     return save_figure(fig, path)
 
 

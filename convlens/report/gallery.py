@@ -12,9 +12,9 @@ from convlens.report._figure import new_figure, save_figure
 
 
 def plot_gallery(
-    images: Sequence[np.ndarray], captions: Sequence[str], path: str | Path, cols: int = 4
+    images: Sequence[np.ndarray], captions: Sequence[str], path: str | Path, cols: int = 4, title: str = ""
 ) -> Path:
-    """A grid of uint8 ``(H, W, C)`` images (C = 1 or 3) with one caption each, written as PNG."""
+    """A grid of uint8 ``(H, W, C)`` images (C = 1 or 3) with one caption each (and a title), written as PNG."""
     count = max(len(images), 1)
     cols = min(cols, count)
     rows = math.ceil(count / cols)
@@ -25,9 +25,11 @@ def plot_gallery(
             image = images[k]
             grey = image.ndim == 2 or image.shape[-1] == 1
             ax.imshow(image.squeeze(-1) if image.ndim == 3 and grey else image, cmap="gray" if grey else None)
-            ax.set_title(captions[k], fontsize=7)
+            ax.set_title(captions[k], fontsize=9)
     if not images:
         axes.flat[0].text(0.5, 0.5, "no images", ha="center", va="center")
+    if title:
+        fig.suptitle(title, fontsize=10)
     return save_figure(fig, path)
 
 

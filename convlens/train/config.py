@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from convlens.errors import ConfigError
+from convlens.train.optim import OPTIMIZERS
 
-OPTIMIZERS = ("rmsprop", "adam", "sgd")
 PRECISIONS = ("auto", "bf16", "fp32")
 LOSSES = ("auto", "binary", "categorical")
 MODES = ("scratch", "features", "frozen", "finetune")
@@ -81,7 +81,7 @@ class TrainConfig:
 
     def validate(self) -> None:
         """Raise :class:`ConfigError` when options contradict each other."""
-        _choice("optimizer", self.optimizer, OPTIMIZERS)
+        _choice("optimizer", self.optimizer, tuple(OPTIMIZERS))
         _choice("precision", self.precision, PRECISIONS)
         _choice("loss", self.loss, LOSSES)
         _choice("mode", self.mode, MODES)

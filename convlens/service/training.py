@@ -1,0 +1,66 @@
+"""Training actions: train a model into a run folder, evaluate a run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from convlens._reporting import Reporter, use_reporter
+from convlens.errors import ConfigError
+from convlens.train.config import TrainConfig
+
+
+def train(config: TrainConfig, reporter: Reporter | None = None):  # -> convlens.train.Run
+    """Train as ``config`` says into ``config.out``; checkpoints, history and curves are written every epoch."""
+    from convlens.train.api import train as run_training
+
+    return run_training(config, reporter=reporter)
+
+
+@dataclass
+class EvaluateOptions:
+    """``convlens evaluate``: a run, a split, and optionally other data with the same classes."""
+
+    run: Path
+    split: str = "test"
+    data: str | None = None
+    class_map: dict[str, str] = field(default_factory=dict)
+    progress: bool = True
+
+
+@dataclass
+class EvaluateResult:
+    """The metrics written (``metrics_<split>.json``) and the files, as paths."""
+
+    metrics: dict[str, Any]
+    files: list[Path]
+
+
+def parse_class_map(text: str | None) -> dict[str, str]:
+    """``"cats=cat,dogs=dog"`` as ``{"cats": "cat", "dogs": "dog"}``."""
+    if not text:
+        return {}
+    pairs = [item.split("=", 1) for item in text.split(",") if item.strip()]
+    if any(len(p) != 2 or not p[0].strip() or not p[1].strip() for p in pairs):
+        raise ConfigError(f"--class-map must look like folder=class,folder=class; got {text!r}")
+    return {k.strip(): v.strip() for k, v in pairs}
+
+
+def evaluate(options: EvaluateOptions, reporter: Reporter | None = None) -> EvaluateResult:
+    """Accuracy, loss, per-class scores, confusion matrix, predictions and top losses of a run on a split."""
+    from convlens.runs import RunDir
+    from convlens.train.evaluate import evaluate_run
+
+    if options.split not in ("train", "validation", "test"):
+        raise ConfigError(f"--split {options.split!r} is not one of: train, validation, test")
+    run = RunDir(options.run)
+    with use_reporter(reporter):
+        metrics = evaluate_run(run, options.split, options.data, options.progress, options.class_map)
+    names = [
+        f"metrics_{options.split}.json",
+        f"predictions_{options.split}.json",
+        metrics["confusion_matrix_png"],
+        metrics["top_losses_png"],
+    ]
+    return EvaluateResult(metrics, [run.file(n) for n in names])
