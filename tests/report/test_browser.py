@@ -111,3 +111,19 @@ def test_comparison_and_explanations_open_offline(small_run, evil_run, book_phot
     assert visible_images_loaded(page.locator("section.explained")) == 4 * (1 + 3)  # the photo + 3 methods
     page.screenshot(path=artifacts_dir / "explanations.png", full_page=True)
     assert_offline_and_clean(page)
+
+
+def test_the_harness_counts_requests_and_console_errors(tmp_path, offline_page):
+    """A page that fetches must fail the checks above: the harness itself is tested."""
+    leaky = write_page('<!doctype html><html lang="en"><title>x</title><img alt="x" src="https://example.com/a.png">'
+                       '<link rel="stylesheet" href="other.css">', tmp_path / "leaky.html")
+    page = offline_page(leaky)
+    assert any("example.com" in url for url in page.log.blocked)
+    assert any(url.endswith("/other.css") for url in page.log.blocked)
+
+    from convlens.report.html.render import CSP
+
+    guarded = write_page(f'<!doctype html><html lang="en"><meta http-equiv="Content-Security-Policy" content="{CSP}">'
+                         '<title>x</title><img alt="x" src="https://example.com/a.png">', tmp_path / "guarded.html")
+    page = offline_page(guarded)
+    assert page.log.blocked == [] and any("Content Security Policy" in e for e in page.log.console_errors)

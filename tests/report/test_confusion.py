@@ -66,6 +66,8 @@ def test_120_classes_render_a_compact_table_and_every_confused_pair_still_links(
     assert table.compact and len(table.rows) == COMPACT_ABOVE and len(table.columns) == COMPACT_ABOVE
     assert 7 in [r.index for r in table.rows] and 90 in [j for j, _ in table.columns]
     assert [r.index for r in table.rows] == sorted(r.index for r in table.rows)  # diagonal stays diagonal
+    row = table.rows[0]
+    assert row.elsewhere == matrix[row.index].sum() - sum(matrix[row.index, j] for j, _ in table.columns)
     html = render_confusion(ev)
     assert "120 classes: the table shows the 30 classes" in html
     pair_links = set(re.findall(r'href="#(cell-test-\d+-\d+)"', html))

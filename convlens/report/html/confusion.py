@@ -38,6 +38,11 @@ class HeatRow:
     total: int
     cells: list[HeatCell] = field(default_factory=list)
 
+    @property
+    def elsewhere(self) -> int:
+        """Images of this row predicted as a class the compact table leaves out."""
+        return self.total - sum(c.count for c in self.cells)
+
 
 @dataclass
 class ConfusedPair:
