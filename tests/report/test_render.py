@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 from convlens.report.html import (
     build_comparison,
@@ -132,3 +133,21 @@ def test_an_explanation_folder_without_summary_still_shows_its_overlays(tmp_path
     view = build_explanations(folder)
     assert not view.leaderboard and [m.method for m in view.images[0].methods] == ["gradcam", "gradcampp", "scorecam"]
     check_page(render_explanations(view))
+
+
+def test_records_without_files_count_but_ask_for_no_overlay(tmp_path, small_run):
+    run = tmp_path / "run"
+    shutil.copytree(small_run, run)
+    predictions = json.loads((run / "predictions_test.json").read_text())
+    wrong = [r for r in predictions["records"] if r["label"] != r["pred"]]
+    del wrong[0]["path"]  # a built-in data set has no files
+    wrong[1]["path"] = str(tmp_path / "moved-away.jpg")
+    (run / "predictions_test.json").write_text(json.dumps(predictions))
+    asked = []
+    view = build_run_report(run, overlays=lambda requests: asked.extend(requests) or fake_overlays(requests))
+    assert all(Path(r.path).is_file() for r in asked)
+    names = [i.name for c in view.evaluations[0].cells.values() for i in c.images]
+    assert any(n.startswith("image #") for n in names) and "moved-away.jpg" in names
+    missing = [i for c in view.evaluations[0].cells.values() for i in c.images if i.photo is None]
+    assert len(missing) == 2 and all(i.overlay_pred is None for i in missing)
+    check_page(render_run_report(view))

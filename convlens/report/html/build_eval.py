@@ -52,10 +52,14 @@ def _records(predictions: dict[str, Any] | None, split: str, notes: list[str]) -
     if not isinstance(rows, list):
         notes.append(f"predictions_{split}.json has no records list; its images are left out.")
         return None
-    good = [r for r in rows if isinstance(r, dict) and integer(r.get("label")) is not None
-            and integer(r.get("pred")) is not None and isinstance(r.get("path"), str)]
+    good = [
+        # built-in data sets (MNIST) have no files: such a record counts, but shows no image
+        r if isinstance(r.get("path"), str) else {**r, "path": f"image #{k}"}
+        for k, r in enumerate(rows)
+        if isinstance(r, dict) and integer(r.get("label")) is not None and integer(r.get("pred")) is not None
+    ]
     if len(good) < len(rows):
-        notes.append(f"predictions_{split}.json: {len(rows) - len(good)} record(s) without path/label/pred skipped.")
+        notes.append(f"predictions_{split}.json: {len(rows) - len(good)} record(s) without label/pred skipped.")
     return good
 
 

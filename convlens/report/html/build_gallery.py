@@ -111,12 +111,14 @@ def attach_images(
     makers = {s.name: PictureMaker(answers, s.classes, options.cmap) for s in splits}
     for (split_name, i, j), rows in picks.items():
         every = cells[(split_name, i, j)]
-        images_shown = [_cell_image(r, makers[split_name], options.root) for r in rows]
-        more = [display_name(r["path"], options.root) for r in every[len(rows) : options.per_cell]]
+        root = by_name[split_name].evaluation.data or options.root  # evaluate --data may name another folder
+        images_shown = [_cell_image(r, makers[split_name], root) for r in rows]
+        more = [display_name(r["path"], root) for r in every[len(rows) : options.per_cell]]
         by_name[split_name].evaluation.cells[(i, j)] = ConfusionCell(i, j, len(every), images_shown, more)
     if top_split is not None:
         maker = makers[top_split.name]
-        top_split.evaluation.top_losses = [_top_loss(r, top_split.classes, maker, options.root) for r in top]
+        root = top_split.evaluation.data or options.root
+        top_split.evaluation.top_losses = [_top_loss(r, top_split.classes, maker, root) for r in top]
 
 
 @dataclass
@@ -141,6 +143,7 @@ def _top_loss_split(splits: list[LoadedSplit], wanted: str | None) -> LoadedSpli
 
 
 def _requests(picks: Mapping[Any, list[dict[str, Any]]], top: list[dict[str, Any]]) -> list[OverlayRequest]:
+    """Every (photo, class) overlay the page shows, once each, in page order; photos not on disk are left out."""
     wanted: dict[OverlayRequest, None] = {}
     for rows in picks.values():
         for r in rows:
@@ -148,7 +151,8 @@ def _requests(picks: Mapping[Any, list[dict[str, Any]]], top: list[dict[str, Any
             wanted[OverlayRequest(r["path"], int(r["label"]))] = None
     for r in top:
         wanted[OverlayRequest(r["path"], int(r["pred"]))] = None
-    return list(wanted)
+    on_disk = {path: Path(path).is_file() for path, _ in wanted}
+    return [request for request in wanted if on_disk[request.path]]
 
 
 def _ask_overlays(
