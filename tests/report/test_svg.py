@@ -99,8 +99,8 @@ def test_value_ticks_cover_the_range_with_round_labels():
 
 
 def test_labels_are_escaped_text_that_can_be_selected():
-    runs = [ComparedRun(RunHeader("<script>alert(1)</script>"), history([0.5, 0.4]))]
+    runs = [ComparedRun(RunHeader("<script>x</script>"), history([0.5, 0.4]))]  # short: not shortened
     for svg in comparison_charts(runs):
         assert "<script>" not in svg
         tree = parse(svg)
-        assert any("<script>alert(1)</script>" in "".join(t.itertext()) for t in tree.iter("text"))
+        assert any("<script>x</script>" in "".join(t.itertext()) for t in tree.iter("text"))

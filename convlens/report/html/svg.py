@@ -223,7 +223,7 @@ def _legend(series: Sequence[Series], top: float, columns: int) -> list[str]:
         )
         if s.marker != "none":
             out.append(_marker(s.marker, lx + 13, ly, s.colour))
-        text = s.label if len(s.label) <= 40 else s.label[:39] + "…"
+        text = s.label if len(s.label) <= 38 else s.label[:37] + "…"
         out.append(f'<text x="{lx + 32:.1f}" y="{ly + 4:.1f}"><title>{escape(s.label)}</title>{escape(text)}</text>')
     out.append("</g>")
     return out
