@@ -69,7 +69,7 @@ def comparison_charts(runs: Sequence[ComparedRun], chart_id: str = "compare") ->
             colour, marker = OKABE_ITO[k % len(OKABE_ITO)], MARKERS[k % len(MARKERS)]
             dash = DASHES[(k // len(OKABE_ITO)) % len(DASHES)]
             # short enough that "(validation)" still fits a legend column; the table has the full name
-            name = run.header.name if len(run.header.name) <= 22 else run.header.name[:21] + "…"
+            name = run.header.name if len(run.header.name) <= 18 else run.header.name[:17] + "…"
             val = column(run.curves.rows, "val_" + key)
             if any(y is not None for _, y in val):
                 series.append(Series(f"{name} (validation)", val, colour, dash=dash, marker=marker))
