@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from ._browser import artifacts_dir, browser, offline_page  # noqa: F401  (fixtures for browser tests)
+
 REPO = Path(__file__).resolve().parents[1]
 
 
