@@ -41,6 +41,7 @@ from convlens.service.models import (
     predict,
     summary,
 )
+from convlens.service.reporting import ReportOptions, ReportResult, report
 from convlens.service.sources import load_model
 from convlens.service.training import EvaluateOptions, EvaluateResult, evaluate, parse_class_map, train
 
@@ -61,6 +62,8 @@ __all__ = [
     "PreviewOptions",
     "PreviewResult",
     "QuietReporter",
+    "ReportOptions",
+    "ReportResult",
     "Reporter",
     "SplitOptions",
     "SummaryOptions",
@@ -76,6 +79,7 @@ __all__ = [
     "parse_class_map",
     "parse_fractions",
     "predict",
+    "report",
     "split",
     "summary",
     "train",
