@@ -39,3 +39,25 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path):
         raise RuntimeError("crash mid-write")
     assert target.read_text() == "old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["c.txt"]
+
+
+def test_modes_come_from_the_kernel_without_calling_umask(tmp_path, monkeypatch):
+    old = os.umask(0o027)
+    try:
+        monkeypatch.setattr(os, "umask", lambda *_: pytest.fail("os.umask changes process-wide state"))
+        write_text_atomic(tmp_path / "d.txt", "x")
+        with atomic_path(tmp_path / "e.bin") as tmp:  # a writer that recreates the temporary file
+            tmp.unlink()
+            tmp.write_bytes(b"e")
+    finally:
+        monkeypatch.undo()
+        os.umask(old)
+    assert _mode(tmp_path / "d.txt") == 0o640 and _mode(tmp_path / "e.bin") == 0o640
+
+
+def test_replacing_a_setuid_file_drops_the_special_bits(tmp_path):
+    target = tmp_path / "f.sh"
+    target.write_text("old")
+    target.chmod(0o4755)
+    write_text_atomic(target, "new")
+    assert _mode(target) == 0o755
