@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Annotated
 
@@ -44,13 +45,31 @@ def split_command(
         bool, typer.Option("--overwrite", help="Replace a different split already in DST.")
     ] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the plan; write nothing.")] = False,
+    follow_symlinks: Annotated[
+        bool,
+        typer.Option(
+            "--follow-symlinks", help="Also take symbolic links that lead outside SRC (skipped otherwise)."
+        ),
+    ] = False,
 ) -> None:
     """Split a pool of photos into DST/train|validation|test/<class>/ and print the counts."""
     from convlens.data.split import split_pool
 
     counts = _counts(train, val, test)
     parsed = _fractions(fractions)
-    result = split_pool(src, dst, counts, parsed, order, seed, link, overwrite, dry_run, plural)
+    result = split_pool(
+        src,
+        dst,
+        counts,
+        parsed,
+        order,
+        seed,
+        link,
+        overwrite,
+        dry_run,
+        plural,
+        follow_symlinks=follow_symlinks,
+    )
     plan = result.plan
     if dry_run:
         _print_plan(plan, result.destination)
@@ -81,7 +100,7 @@ def _fractions(text: str | None) -> tuple[float, float, float] | None:
         raise ConfigError(f"--fractions must be three numbers like 0.8,0.1,0.1; got {text!r}") from None
     if len(values) == 2:
         values = (*values, 0.0)
-    if len(values) != 3:
+    if len(values) != 3 or not all(math.isfinite(v) for v in values):
         raise ConfigError(f"--fractions must be three numbers like 0.8,0.1,0.1; got {text!r}")
     return values  # type: ignore[return-value]
 
@@ -164,23 +183,32 @@ def cache_command(
     ] = False,
 ) -> None:
     """Show (or clear) the decode-once image cache under $CONVLENS_CACHE (default ~/.cache/convlens)."""
-    from convlens.data.cache import cache_entries, clear_cache, default_cache_root
+    from convlens.data.cache import cache_entries, clear_cache
 
-    entries = cache_entries()
-    total = sum(size for _, size in entries)
+    listing = cache_entries()
     if clear:
         freed = clear_cache()
         console.print(
-            f"cleared {len(entries)} cache folder(s), {freed / 1e6:.1f} MB", highlight=False, soft_wrap=True
+            f"cleared {len(listing.entries)} cache folder(s), {freed / 1e6:.1f} MB",
+            highlight=False,
+            soft_wrap=True,
         )
-        return
-    for folder, size in entries:
-        console.print(f"{size / 1e6:9.1f} MB  {folder.name}", highlight=False, soft_wrap=True)
-    console.print(
-        f"{default_cache_root()}: {len(entries)} folder(s), {total / 1e6:.1f} MB",
-        highlight=False,
-        soft_wrap=True,
-    )
+    else:
+        for folder, size in listing.entries:
+            console.print(f"{size / 1e6:9.1f} MB  {folder.name}", highlight=False, soft_wrap=True)
+        console.print(
+            f"{listing.location}: {len(listing.entries)} folder(s), {listing.total_bytes / 1e6:.1f} MB",
+            highlight=False,
+            soft_wrap=True,
+        )
+    if listing.unmarked:
+        err_console.print(
+            f"left alone {len(listing.unmarked)} folder(s) convlens did not make under "
+            f"{listing.location / 'images'}",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 @data_app.command("builtins")
