@@ -44,7 +44,8 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_path = create_new_file(target.parent, f".{target.stem}.tmp-", target.suffix)
+    # Names are cut so that a 255-byte file name still has a temporary name.
+    fd, tmp_path = create_new_file(target.parent, f".{target.stem[:40]}.tmp-", target.suffix[:16])
     os.close(fd)
     try:
         yield tmp_path

@@ -21,6 +21,9 @@ from convlens.errors import SplitError
 MANIFEST = "split.json"
 # How many offending paths a refusal names before "and N more".
 SHOWN = 5
+# Characters of a file name kept in its temporary name (a name may already be 255 bytes long;
+# 40 characters are at most 160 bytes of UTF-8).
+_KEEP = 40
 
 Recorded = dict[str, dict[str, list[str]]]  # {split: {class folder: [file names]}}
 
@@ -203,10 +206,10 @@ def place(src: Path, target: Path, link: str) -> None:
     tmp = None
     try:
         if link == "copy":
-            fd, tmp = create_new_file(target.parent, f".{target.name}.", ".tmp")
+            fd, tmp = create_new_file(target.parent, f".{target.name[:_KEEP]}.", ".tmp")
             _copy_plain(src, fd, tmp)
         else:
-            tmp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
+            tmp = target.with_name(f".{target.name[:_KEEP]}.{secrets.token_hex(4)}.tmp")
             (os.link if link == "hardlink" else os.symlink)(src, tmp)
         os.replace(tmp, target)
     except PermissionError:

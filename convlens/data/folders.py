@@ -27,7 +27,8 @@ def class_of_pool_file(path: Path) -> str:
     match = _TRAILING_NUMBER.match(stem)
     if match and match.group("cls"):
         return match.group("cls")
-    return re.split(r"[._\- ]", stem, maxsplit=1)[0]
+    # A name that starts with a separator ("-3.jpg") has no class word before it: the stem is the class.
+    return re.split(r"[._\- ]", stem, maxsplit=1)[0] or stem
 
 
 def folder_entries(folder: Path) -> list[Path]:

@@ -26,7 +26,14 @@ from convlens.data._split_output import (
     write_files,
 )
 from convlens.data.builtin import builtin_pool
-from convlens.data.folders import SPLIT_NAMES, is_flat_pool, list_images, scan_class_folders, scan_pool
+from convlens.data.folders import (
+    SPLIT_ALIASES,
+    SPLIT_NAMES,
+    is_flat_pool,
+    list_images,
+    scan_class_folders,
+    scan_pool,
+)
 from convlens.data.images import SkippedFile
 from convlens.errors import ConfigError, NotAnImageFolder, SplitError
 
@@ -105,10 +112,16 @@ def scan_source(src: Path) -> tuple[dict[str, list[Path]], list[SkippedFile]]:
     """Files per class of a flat pool (class from the file name) or of class sub-folders.
 
     Raises:
-        SplitError: ``src`` holds neither image files nor class sub-folders.
+        SplitError: ``src`` holds neither image files nor class sub-folders, or is split already.
     """
     if is_flat_pool(src):
         return scan_pool(src)
+    done = [f"{name}/" for names in SPLIT_ALIASES.values() for name in names if (src / name).is_dir()]
+    if done:
+        raise SplitError(
+            f"{src} has {' '.join(done)}: it looks already split; give the raw pool or the class-folder "
+            "root it came from (a split folder is read as it is by train and data info)"
+        )
     try:
         return scan_class_folders(src, require_images=False)
     except NotAnImageFolder:
@@ -225,7 +238,7 @@ def plan_split(
 
 def _empty_class_message(src: Path, cls: str, found: list[Path], left_out: list[SkippedFile]) -> str:
     if not found:
-        return f"class folder {src / cls} is empty; add images or remove it"
+        return f"class folder {src / cls} is empty or holds no image file; add images or remove it"
     reasons = [s.reason for s in left_out if Path(s.path) in found]
     return f"class {cls!r} has no usable image: all {len(found)} were left out ({reasons[0]})"
 

@@ -181,7 +181,9 @@ def test_links_out_of_src_are_skipped_unless_followed(pets_pool, tmp_path, capsy
     assert not list((tmp_path / "out").rglob("cat.925.jpg"))
     assert (tmp_path / "out/train/cat/cat.926.jpg").read_bytes() == (pets_pool / "cat.1900.jpg").read_bytes()
     followed = split_pool(pets_pool, tmp_path / "all", counts=(60, 20, 20), follow_symlinks=True)
-    assert followed.plan.skipped == [] and (tmp_path / "all/train/cat/cat.925.jpg").read_text() == "root:x:0:0"
+    assert (
+        followed.plan.skipped == [] and (tmp_path / "all/train/cat/cat.925.jpg").read_text() == "root:x:0:0"
+    )
     assert main(["split", str(pets_pool), str(tmp_path / "cli"), "--train", "1", "--follow-symlinks"]) == 0
     assert main(["split", str(pets_pool), str(tmp_path / "cli2"), "--train", "1"]) == 0
     assert "outside SRC" in capsys.readouterr().err
