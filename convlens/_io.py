@@ -15,6 +15,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from convlens.errors import ConfigError
+
 PLAIN_FILE_MODE = 0o666
 _NEW_FILE_FLAGS = os.O_CREAT | os.O_EXCL | os.O_WRONLY | getattr(os, "O_CLOEXEC", 0)
 
@@ -41,21 +43,51 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
 
     A crash at any moment leaves either the old file or the new one, never half a file. An
     existing ``path`` keeps its mode; a new one gets 0o666 less the umask.
+
+    Raises:
+        ConfigError: ``path`` is a folder, lies under a file, or cannot be written there.
     """
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    # Names are cut so that a 255-byte file name still has a temporary name.
-    fd, tmp_path = create_new_file(target.parent, f".{target.stem[:40]}.tmp-", target.suffix[:16])
-    os.close(fd)
+    tmp_path = _temporary_beside(target)
     try:
         yield tmp_path
         _keep_mode(target, tmp_path)
         with open(tmp_path, "rb+") as fh:
             os.fsync(fh.fileno())
-        os.replace(tmp_path, target)
+        try:
+            os.replace(tmp_path, target)
+        except OSError as exc:
+            raise _cannot_write(target, exc) from None
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
+
+
+def _temporary_beside(target: Path) -> Path:
+    """An empty temporary file in ``target``'s folder (made if missing).
+
+    Raises:
+        ConfigError: ``target`` is a folder, lies under a file, or its folder is not writable.
+    """
+    if target.is_dir():
+        raise ConfigError(
+            f"{target} is a folder; give the name of a file to write (e.g. {target / 'out.png'})"
+        )
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        # Names are cut so that a 255-byte file name still has a temporary name.
+        fd, tmp = create_new_file(target.parent, f".{target.stem[:40]}.tmp-", target.suffix[:16])
+    except OSError as exc:
+        raise _cannot_write(target, exc) from None
+    os.close(fd)
+    return tmp
+
+
+def _cannot_write(target: Path, exc: OSError) -> ConfigError:
+    blocker = next((p for p in target.parents if p.exists() and not p.is_dir()), None)
+    if blocker is not None:
+        return ConfigError(f"cannot write {target}: {blocker} is a file, not a folder; choose another path")
+    return ConfigError(f"cannot write {target}: {exc.strerror or exc}; choose a writable path")
 
 
 def _keep_mode(target: Path, tmp: Path) -> None:

@@ -118,7 +118,7 @@ def check_target_size(size: tuple[int, int] | None, max_pixels: int = MAX_PIXELS
     if size[0] * size[1] > max_pixels:
         raise ConfigError(
             f"image size {size[0]}x{size[1]} is {size[0] * size[1]:,} pixels per image, above the "
-            f"{max_pixels:,} an image may have; choose a smaller --image-size (the book uses 150)"
+            f"{max_pixels:,} an image may have; choose a smaller image size (the book uses 150)"
         )
 
 

@@ -454,3 +454,50 @@ def test_augment_preview_of_every_file_kind(bad_cli, tmp_path, capsys):
         code, text = _cli(capsys, "data", "augment-preview", case.path, "-o", out, "-n", "1", "--size", "16")
         assert code == (0 if case.alone == "usable" else 1), f"{case.kind}: {text}"
         assert out.exists() == (code == 0)
+
+
+def test_an_unlistable_class_folder_is_a_data_error(split_folder, monkeypatch, tmp_path):
+    real = Path.iterdir
+
+    def locked(self):  # root lists everything: simulate what a normal user sees
+        if self.name == "b" and self.parent.name == "train":
+            raise PermissionError(13, "Permission denied")
+        return real(self)
+
+    monkeypatch.setattr(Path, "iterdir", locked)
+    with pytest.raises(DataError, match=r"cannot list folder .*train/b: permission denied"):
+        resolve_dataset(split_folder, image_size=8, progress=False)
+    with pytest.raises(DataError, match="permission denied"):
+        dataset_info(split_folder)
+    with pytest.raises(DataError, match="permission denied"):
+        split_pool(split_folder / "train", tmp_path / "out", counts=(1, 0, 0))
+
+
+def test_split_skips_a_file_it_cannot_read(pets_pool, tmp_path, monkeypatch):
+    from convlens.data import split as split_module
+
+    real = os.access
+    monkeypatch.setattr(
+        split_module.os, "access", lambda p, mode: Path(p).name != "dog.1901.jpg" and real(p, mode)
+    )
+    result = split_pool(pets_pool, tmp_path / "out", counts=(2, 0, 0))
+    assert _by_path(result.plan.skipped) == {
+        str(pets_pool / "dog.1901.jpg"): "permission denied (make the file readable)"
+    }
+    assert sorted(p.name for p in (tmp_path / "out/train/dog").iterdir()) == ["dog.1900.jpg", "dog.1902.jpg"]
+
+
+def test_pool_files_named_without_a_class_word_keep_their_stem(tmp_path, make_image):
+    from convlens.data.folders import class_of_pool_file
+
+    assert [class_of_pool_file(Path(n)) for n in ("-5.jpg", "_5.jpg", "5.jpg", "cat.1.jpg")] == [
+        "-5",
+        "_5",
+        "5",
+        "cat",
+    ]
+    for name in ("-1.jpg", "-2.jpg"):
+        make_image(tmp_path / "pool" / name)
+    result = split_pool(tmp_path / "pool", tmp_path / "out", counts=(1, 0, 0))
+    assert sorted(p.name for p in (tmp_path / "out/train").iterdir()) == ["-1", "-2"]
+    assert result.plan.counts == {"train": {"-1": 1, "-2": 1}}
