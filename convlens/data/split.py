@@ -152,7 +152,7 @@ def usable_sources(
 def _unusable(src: Path, path: Path, follow_symlinks: bool) -> str | None:
     real = path.resolve()
     if not follow_symlinks and src not in real.parents:
-        return f"symbolic link to {real}, outside SRC; pass --follow-symlinks to include it"
+        return f"leads to {real} (through a symbolic link), outside SRC; pass --follow-symlinks to include it"
     if not os.access(path, os.R_OK):
         return "permission denied (make the file readable)"
     return None
