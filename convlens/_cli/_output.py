@@ -22,8 +22,10 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def safe(text: Any) -> str:
-    """``text`` with control characters (terminal escapes included) shown as ``\\x1b`` instead of acted on."""
-    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], str(text))
+    """``text`` as it can be shown: control characters (terminal escapes included) as ``\\x1b`` instead of acted
+    on, and bytes of file names that are not UTF-8 (surrogate escapes) as ``\\udcXX``."""
+    text = str(text).encode("utf-8", "backslashreplace").decode("utf-8")
+    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
 
 
 def echo(text: Any = "", style: str | None = None) -> None:

@@ -45,13 +45,20 @@ def split_command(
         bool, typer.Option("--overwrite", help="Replace a different split already in DST.")
     ] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the plan; write nothing.")] = False,
+    follow_symlinks: Annotated[
+        bool,
+        typer.Option(
+            "--follow-symlinks", help="Also take symbolic links that lead outside SRC (skipped otherwise)."
+        ),
+    ] = False,
 ) -> None:
     """Split a pool of photos into DST/train|validation|test/<class>/ and print the counts."""
     from convlens import service
 
     counts = None if train is None and val is None and test is None else (train or 0, val or 0, test or 0)
     options = service.SplitOptions(
-        src, dst, counts, service.parse_fractions(fractions), order, seed, link, overwrite, dry_run, plural
+        src, dst, counts, service.parse_fractions(fractions), order, seed, link, overwrite, dry_run, plural,
+        follow_symlinks,
     )
     result = service.split(options)
     if dry_run:
@@ -85,7 +92,7 @@ def info_command(
 
     info = service.info(folder)
     if as_json:
-        console.print_json(json.dumps(info.to_json()))
+        echo(json.dumps(info.to_json(), indent=2))
     else:
         _print_info(info)
     if info.unreadable:
@@ -139,10 +146,12 @@ def cache_command(
     cache = service.cache(clear)
     if clear:
         echo(f"cleared {len(cache.entries)} cache folder(s), {cache.total / 1e6:.1f} MB")
-        return
-    for folder, size in cache.entries:
-        echo(f"{size / 1e6:9.1f} MB  {folder.name}")
-    echo(f"{cache.root}: {len(cache.entries)} folder(s), {cache.total / 1e6:.1f} MB")
+    else:
+        for folder, size in cache.entries:
+            echo(f"{size / 1e6:9.1f} MB  {folder.name}")
+        echo(f"{cache.root}: {len(cache.entries)} folder(s), {cache.total / 1e6:.1f} MB")
+    if cache.unmarked:
+        echo_err(f"left alone {len(cache.unmarked)} folder(s) convlens did not make under {cache.root / 'images'}")
 
 
 @data_app.command("builtins")

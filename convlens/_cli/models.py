@@ -70,7 +70,7 @@ def predict(
     )
     result = service.predict(options)
     if as_json:
-        console.print_json(json.dumps(result.records))
+        echo(json.dumps(result.records, indent=2))
     else:
         for item in result.records:
             echo(item["image"], "bold")

@@ -24,6 +24,7 @@ class SplitOptions:
     overwrite: bool = False
     dry_run: bool = False
     plural: bool = False
+    follow_symlinks: bool = False
 
 
 def split(options: SplitOptions, reporter: Reporter | None = None):  # -> convlens.data.split.SplitResult
@@ -42,6 +43,7 @@ def split(options: SplitOptions, reporter: Reporter | None = None):  # -> convle
             options.overwrite,
             options.dry_run,
             options.plural,
+            follow_symlinks=options.follow_symlinks,
         )
 
 
@@ -104,11 +106,12 @@ def augment_preview(options: PreviewOptions, reporter: Reporter | None = None) -
 
 @dataclass
 class CacheInfo:
-    """The decode-once cache: where it is, its entries ``(folder, bytes)``, and the total."""
+    """The decode-once cache: where it is, its entries ``(folder, bytes)``, and folders it leaves alone."""
 
     root: Path
     entries: list[tuple[Path, int]] = field(default_factory=list)
     cleared: bool = False
+    unmarked: list[Path] = field(default_factory=list)
 
     @property
     def total(self) -> int:
@@ -116,10 +119,10 @@ class CacheInfo:
 
 
 def cache(clear: bool = False) -> CacheInfo:
-    """The decode-once image cache, and with ``clear`` its entries removed (they are rebuilt on demand)."""
-    from convlens.data.cache import cache_entries, clear_cache, default_cache_root
+    """The decode-once image cache, and with ``clear`` its entries removed (only folders convlens made)."""
+    from convlens.data.cache import cache_entries, clear_cache
 
-    entries = cache_entries()
+    listing = cache_entries()
     if clear:
         clear_cache()
-    return CacheInfo(default_cache_root(), entries, clear)
+    return CacheInfo(listing.location, list(listing.entries), clear, list(listing.unmarked))
