@@ -36,6 +36,7 @@ def cli(capsys):
         text = captured.out + captured.err
         assert "Traceback" not in text, text
         assert code in (0, 1), f"{args}: exit {code}\n{text}"
+        call.stdout = captured.out
         return code, text
 
     return call
@@ -49,9 +50,9 @@ def _corpus_unchanged(world):
 
 def test_predict_and_explain_a_folder_of_every_file_kind(world, cli, tmp_path):
     corpus, run = world["corpus"], world["run"]
-    code, text = cli("predict", corpus.files_root, "--checkpoint", run, "--json")
+    code, _ = cli("predict", corpus.files_root, "--checkpoint", run, "--json")
     assert code == 0
-    shown = {item["image"] for item in json.loads(text[: text.rindex("]") + 1])}
+    shown = {item["image"] for item in json.loads(cli.stdout)}
     assert {str(p) for p in corpus.good} <= shown
     for case in corpus.file_cases():
         if case.load == "skipped":
