@@ -43,3 +43,11 @@ class ConfigError(ConvlensError):
 
 class TrainingError(ConvlensError):
     """Training had to stop (NaN loss, mismatched resume, ...)."""
+
+
+class MissingExtra(ConvlensError):
+    """An optional feature needs packages of an extra that is not installed."""
+
+
+class ExportError(ConvlensError):
+    """A model cannot be exported, or the exported file does not compute what the model does."""
