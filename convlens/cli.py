@@ -10,9 +10,11 @@ import logging
 import sys
 
 import typer
+from rich.markup import escape
 
 from convlens._cli import data as _data_cli
 from convlens._cli import explain as _explain_cli
+from convlens._cli import export as _export_cli
 from convlens._cli import models as _models_cli
 from convlens._cli import train as _train_cli
 from convlens._console import err_console
@@ -40,7 +42,7 @@ def _root(
     logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, format="%(name)s: %(message)s")
 
 
-for _module in (_data_cli, _models_cli, _train_cli, _explain_cli):
+for _module in (_data_cli, _models_cli, _train_cli, _explain_cli, _export_cli):
     _module.register(app)
 
 
@@ -55,7 +57,8 @@ def main(argv: list[str] | None = None) -> int:
     except ConvlensError as exc:
         if _state["debug"]:
             raise
-        err_console.print(f"[bold red]error:[/bold red] {exc}", highlight=False, soft_wrap=True)
+        # escaped: messages hold brackets that are not markup (pip install 'convlens[export]', lists)
+        err_console.print(f"[bold red]error:[/bold red] {escape(str(exc))}", highlight=False, soft_wrap=True)
         return exc.exit_code
     except KeyboardInterrupt:
         err_console.print("[red]Interrupted.[/red]")
