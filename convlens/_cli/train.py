@@ -61,6 +61,11 @@ def train_command(
         False, "--overwrite", help="Replace an earlier run of the same model in --out."
     ),
     no_progress: bool = typer.Option(False, "--no-progress", help="No progress bars."),
+    tensorboard: bool = typer.Option(
+        False,
+        "--tensorboard",
+        help="Also write TensorBoard events (curves, augmentation, Grad-CAM) to --out/tb.",
+    ),
 ) -> None:
     """Train a classifier (scratch or transfer learning); writes checkpoints, history.csv and curves.png to --out."""
     from convlens.train import TrainConfig, train
@@ -89,6 +94,7 @@ def train_command(
         "resume": resume,
         "overwrite": overwrite,
         "progress": not no_progress,
+        "tensorboard": tensorboard,
     }
     config = (
         TrainConfig.from_file(config_file, **_explicit(ctx, options))

@@ -149,12 +149,16 @@ def make_loader(
 def make_callbacks(
     config: TrainConfig, run_dir: Path, writer: Any, run_config: dict[str, Any]
 ) -> list[Callback]:
-    """NaN guard, history, checkpoints, optional early stopping and progress bars."""
+    """NaN guard, history, checkpoints, optional early stopping, progress bars and TensorBoard."""
     callbacks: list[Callback] = [NanGuard(run_dir), History(run_dir), Checkpoint(run_dir, writer, run_config)]
     if config.early_stopping_patience > 0:
         callbacks.append(EarlyStopping(config.early_stopping_patience))
     if config.progress:
         callbacks.append(ProgressBar())
+    if config.tensorboard:
+        from convlens.train.tensorboard import TensorBoard
+
+        callbacks.append(TensorBoard(run_dir, config.augment, config.seed))
     return callbacks
 
 

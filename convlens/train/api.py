@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 from convlens._console import err_console
+from convlens._extras import require_extra
 from convlens.train import _build, _models
 from convlens.train import distributed as dist_utils
 from convlens.train._device import Precision, default_device, resolve_precision
@@ -59,6 +60,8 @@ def train(config: TrainConfig | None = None, **options: Any) -> Run:
         The :class:`Run` (also on ranks other than 0).
     """
     config = config if config is not None else TrainConfig(**options)
+    if config.tensorboard:  # before hours of feature extraction, not after
+        require_extra("tensorboard", "--tensorboard")
     local_rank = dist_utils.init_from_env()
     precision = resolve_precision(config.precision, default_device(local_rank))
     run_dir = _build.prepare_run_dir(config)
