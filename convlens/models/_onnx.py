@@ -46,7 +46,7 @@ def to_onnx(model: nn.Module, example: torch.Tensor, opset: int, exporter: str =
         except Exception as exc:  # torch.export raises many types; every one means "cannot capture"
             if exporter == "dynamo":
                 raise ExportError(
-                    f"the dynamo ONNX exporter failed ({type(exc).__name__}: {exc}); try exporter='legacy'"
+                    f"the dynamo ONNX exporter failed ({type(exc).__name__}: {exc}); try --exporter legacy"
                 ) from exc
             log.warning("dynamo ONNX export failed (%s); using the legacy TorchScript-based exporter", exc)
     try:

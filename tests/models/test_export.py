@@ -138,6 +138,22 @@ def test_fast_torchscript_is_folded_and_channels_last(tmp_path):
     assert_any_batch(result.path, model)
 
 
+def test_auto_falls_back_to_the_legacy_exporter(tmp_path, monkeypatch, caplog):
+    from convlens.models import _onnx
+
+    def cannot_capture(*args):
+        raise RuntimeError("torch.export cannot capture this model")
+
+    monkeypatch.setattr(_onnx, "_dynamo", cannot_capture)
+    model = models.create("mnist_cnn")
+    result = export_model(model, "onnx", tmp_path / "auto.onnx")
+    assert result.exporter == "legacy" and result.max_abs_diff <= 1e-4 and "cannot capture" in caplog.text
+    assert_any_batch(result.path, model)
+    with pytest.raises(ExportError, match="try --exporter legacy"):
+        export_model(model, "onnx", tmp_path / "dynamo.onnx", exporter="dynamo")
+    assert not (tmp_path / "dynamo.onnx").exists()
+
+
 def test_a_file_that_disagrees_is_not_written(tmp_path):
     out = tmp_path / "m.pt"
     with pytest.raises(ExportError, match="was not written"):
