@@ -13,6 +13,7 @@ import torch
 from torch import nn
 
 from convlens import _reporting
+from convlens._extras import require_extra
 from convlens.labels import loss_kind
 from convlens.runs import RunDir
 from convlens.train import _build, _models
@@ -68,6 +69,8 @@ def train(
         The :class:`Run` (also on ranks other than 0).
     """
     config = resolved(config if config is not None else TrainConfig(**options))
+    if config.tensorboard:  # before hours of feature extraction, not after
+        require_extra("tensorboard", "--tensorboard")
     with _reporting.use_reporter(reporter):
         local_rank = dist_utils.init_from_env()
         precision = resolve_precision(config.precision, default_device(local_rank))
