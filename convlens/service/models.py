@@ -92,6 +92,11 @@ class PredictResult:
     skipped: list = field(default_factory=list)
     model: str = ""
 
+    def _repr_html_(self) -> str:
+        from convlens.report.html.notebook import predictions_html
+
+        return predictions_html(self.records)
+
 
 def predict(options: PredictOptions, reporter: Reporter | None = None, loaded: Any = None) -> PredictResult:
     """Top-k classes of every usable image; unusable files are skipped and listed, never fatal.

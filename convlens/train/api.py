@@ -51,6 +51,11 @@ class Run:
         """The metrics of the last epoch."""
         return self.history[-1] if self.history else {}
 
+    def _repr_html_(self) -> str:
+        from convlens.report.html.notebook import run_html
+
+        return run_html(self.out, self.config, self.history, self.classes)
+
     @property
     def run(self) -> RunDir:
         """The run folder as a :class:`RunDir`."""
