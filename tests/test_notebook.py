@@ -15,7 +15,9 @@ def test_the_example_notebook_runs_and_renders(tmp_path):
     nbclient = pytest.importorskip("nbclient")
     shutil.copy(NOTEBOOK, tmp_path / "notebook.ipynb")
     notebook = nbformat.read(tmp_path / "notebook.ipynb", as_version=4)
-    nbclient.NotebookClient(notebook, timeout=900, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    nbclient.NotebookClient(
+        notebook, timeout=900, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    ).execute()
     html = [
         output["data"]["text/html"]
         for cell in notebook.cells

@@ -68,7 +68,10 @@ def explain_command(
         cmap,
         not no_progress,
     )
-    result = service.explain(options)
+    _render(service.explain(options))
+
+
+def _render(result) -> None:
     if result.summary is not None:
         for row in result.summary["leaderboard"]:
             echo("  ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}" for k, v in row.items()))

@@ -24,6 +24,9 @@ def get_layer(model: nn.Module, name: str) -> nn.Module:
     modules = dict(model.named_modules())
     if name and name in modules:
         return modules[name]
+    base = getattr(model, "base", None)  # a transfer model names its base's layers as the base does
+    if isinstance(base, nn.Module) and name in layer_names(base):
+        return get_layer(base, name)
     matches = [module for path, module in modules.items() if name and path.endswith("." + name)]
     if len(matches) == 1:
         return matches[0]

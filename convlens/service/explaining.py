@@ -160,7 +160,8 @@ def filters(options: FiltersOptions, reporter: Reporter | None = None, loaded: A
         if loaded is None:
             loaded = sources.load_model(options.model, options.checkpoint, random_if_missing=True)
         with loaded.lock:
-            probe = torch.rand(1, loaded.channels, options.size, options.size, device=loaded.device)
+            _, height, width = loaded.cfg.get("input_size", (loaded.channels, options.size, options.size))
+            probe = torch.rand(1, loaded.channels, height, width, device=loaded.device)
             layer = options.layer or middle_conv_layer(loaded.model, probe)
             extra = {"precision": _precision(options.precision, loaded)} if options.mode == "seed" else {}
             make = seed_patterns if options.mode == "seed" else regularised_patterns
@@ -179,6 +180,8 @@ def _precision(requested: str, loaded: Any) -> str:
     from convlens.models.fast import bf16_pays
 
     if requested == "bf16" and not bf16_pays(loaded.device):
-        _reporting.warn(f"--precision bf16: this {loaded.device.type} has no native bf16 (it would be slower): using fp32")
+        _reporting.warn(
+            f"--precision bf16: this {loaded.device.type} has no native bf16 (it would be slower): using fp32"
+        )
         return "fp32"
     return requested

@@ -30,6 +30,8 @@ def evaluation_dataset(
             raise DataError(
                 f"{config.data} has no {split} split; choose one of {[n for n, _ in splits.items()]} with --split"
             )
+    if len(dataset) == 0:
+        raise DataError(f"{config.data} holds no usable image for the {split} split; nothing to evaluate")
     return relabel(dataset, classes, class_map or {}, config.data)
 
 

@@ -34,6 +34,8 @@ class Metrics(dict):
         from convlens.report.html.notebook import metrics_html
 
         return metrics_html(self)
+
+
 MOST_CONFUSED = 10
 
 

@@ -114,8 +114,8 @@ def test_every_folder_kind_through_train_and_evaluate(world, cli, tmp_path):
             tmp_path / f"t{i}",
             "--no-progress",
         )
-        if case.load == "usable":
-            assert code == 0 or "class" in text, f"{case.kind}: {text}"
+        if case.load == "usable":  # loads; training may still refuse it (one class, an empty split)
+            assert code == 0 or "error:" in text, f"{case.kind}: {text}"
         else:
             assert code == 1 and "error:" in text, f"{case.kind}: {text}"
         code, text = cli("evaluate", run, "--data", case.path, "--no-progress")

@@ -40,22 +40,34 @@ def _f(value: Any, digits: int = 4) -> str:
 def run_html(out: Path, config: Any, history: list[dict[str, float]], classes: list[str]) -> str:
     """A run: where it is, what was trained, the last epoch, and its curves as inline SVG."""
     last = history[-1] if history else {}
-    rows = [("run", str(out)), ("model", config.model_name), ("mode", config.mode), ("classes", ", ".join(classes)),
-            ("epochs", len(history))] + [(k, _f(v)) for k, v in last.items() if k != "epoch"]
+    rows = [
+        ("run", str(out)),
+        ("model", config.model_name),
+        ("mode", config.mode),
+        ("classes", ", ".join(classes)),
+        ("epochs", len(history)),
+    ] + [(k, _f(v)) for k, v in last.items() if k != "epoch"]
     charts = "".join(str(c) for c in history_charts(Curves(list(history)), chart_id=f"nb-{id(history)}"))
     return f"<div>{_table(['', ''], rows)}<div style='display:flex;gap:8px'>{charts}</div></div>"
 
 
 def metrics_html(metrics: dict[str, Any]) -> str:
     """An evaluation: accuracy and loss, per-class scores, the confusion matrix as numbers."""
-    head = (f"<p><b>{escape(metrics.get('split', ''))}</b>: accuracy {_f(metrics.get('accuracy'))}, "
-            f"loss {_f(metrics.get('loss'))} ({escape(metrics.get('count', ''))} images)</p>")
-    scores = [(n, _f(s["precision"], 3), _f(s["recall"], 3), _f(s["f1"], 3), s["support"])
-              for n, s in metrics.get("per_class", {}).items()]
+    head = (
+        f"<p><b>{escape(metrics.get('split', ''))}</b>: accuracy {_f(metrics.get('accuracy'))}, "
+        f"loss {_f(metrics.get('loss'))} ({escape(metrics.get('count', ''))} images)</p>"
+    )
+    scores = [
+        (n, _f(s["precision"], 3), _f(s["recall"], 3), _f(s["f1"], 3), s["support"])
+        for n, s in metrics.get("per_class", {}).items()
+    ]
     classes = metrics.get("classes", [])
     matrix = metrics.get("confusion_matrix", [])
-    confusion = _table(["true \\ predicted", *classes], [[c, *row] for c, row in zip(classes, matrix)]) if len(
-        classes) <= 20 else f"<p>{len(classes)} classes: the confusion matrix is in the run's report.</p>"
+    confusion = (
+        _table(["true \\ predicted", *classes], [[c, *row] for c, row in zip(classes, matrix)])
+        if len(classes) <= 20
+        else f"<p>{len(classes)} classes: the confusion matrix is in the run's report.</p>"
+    )
     return head + _table(["class", "precision", "recall", "f1", "support"], scores) + confusion
 
 
@@ -64,8 +76,10 @@ def predictions_html(records: list[dict[str, Any]], limit: int = 24) -> str:
     cells = []
     for item in records[:limit]:
         tops = "<br>".join(f"{escape(t['label'])} {t['prob']:.3f}" for t in item["top"])
-        cells.append(f"<div style='display:inline-block;vertical-align:top;margin:4px'>"
-                     f"{_img(item['image'], Path(item['image']).name)}<br>{tops}</div>")
+        cells.append(
+            f"<div style='display:inline-block;vertical-align:top;margin:4px'>"
+            f"{_img(item['image'], Path(item['image']).name)}<br>{tops}</div>"
+        )
     more = f"<p>… and {len(records) - limit} more</p>" if len(records) > limit else ""
     return "".join(cells) + more
 
@@ -75,8 +89,10 @@ def explanations_html(records: Sequence[Any], limit: int = 24) -> str:
     cells = []
     for record in list(records)[:limit]:
         caption = f"{Path(record.image).name}<br>{record.method} · {record.class_name} ({record.score:.2f})"
-        cells.append(f"<div style='display:inline-block;vertical-align:top;margin:4px'>"
-                     f"{_img(record.files['overlay'], caption)}<br>{escape(Markup(caption).striptags())}</div>")
+        cells.append(
+            f"<div style='display:inline-block;vertical-align:top;margin:4px'>"
+            f"{_img(record.files['overlay'], caption)}<br>{escape(Markup(caption).striptags())}</div>"
+        )
     return "".join(cells)
 
 
