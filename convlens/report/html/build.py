@@ -71,6 +71,7 @@ def build_run_report(
         notes=notes,
         overlay_cmap=cmap,
         generated=timestamp(),
+        cams=overlays is not None,
     )
 
 
