@@ -61,6 +61,9 @@ def train_command(
         False, "--overwrite", help="Replace an earlier run of the same model in --out."
     ),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress bars (on by default)."),
+    report: bool = typer.Option(
+        False, "--report", help="Write RUN/report.html at the end (evaluate and explain keep it up to date)."
+    ),
 ) -> None:
     """Train a classifier (scratch or transfer learning); writes checkpoints, history.csv and curves.png to --out."""
     from convlens import service
@@ -75,6 +78,8 @@ def train_command(
         return
     last = "  ".join(f"{k} {v:.4f}" for k, v in run.last.items() if k != "epoch")
     echo(f"{run.out}: {len(run.history)} epochs  {last}")
+    if run.report is not None:
+        echo(f"report: {run.report}")
 
 
 def evaluate_command(

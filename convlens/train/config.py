@@ -16,7 +16,7 @@ LOSSES = ("auto", "binary", "categorical")
 MODES = ("scratch", "features", "frozen", "finetune")
 
 # Options that may change between a run and its resumption without changing what is trained.
-RESUMABLE_CHANGES = frozenset({"epochs", "resume", "overwrite", "progress", "early_stopping_patience"})
+RESUMABLE_CHANGES = frozenset({"epochs", "resume", "overwrite", "progress", "early_stopping_patience", "report"})
 
 
 @dataclass
@@ -48,6 +48,7 @@ class TrainConfig:
         resume: continue the run in ``out`` exactly where it stopped.
         overwrite: replace an earlier run of the same model in ``out``.
         progress: draw progress bars.
+        report: write ``RUN/report.html`` at the end (``convlens.service.train``; evaluate refreshes it).
     """
 
     data: str = ""
@@ -74,6 +75,7 @@ class TrainConfig:
     resume: bool = False
     overwrite: bool = False
     progress: bool = True
+    report: bool = False
     model_kwargs: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
