@@ -31,6 +31,7 @@ BATCH = 16
 # The options a run page was written with, as JSON in a <meta> (read back by refresh).
 _RECORDED = re.compile(r"<meta name=\"convlens-report-options\" content='([^']*)'>")
 _GENERATOR = '<meta name="generator" content="convlens'
+_COMPARISON = "<title>convlens comparison of"
 
 
 @dataclass
@@ -124,6 +125,8 @@ def refresh(folder: str | Path, reporter: Reporter | None = None) -> ReportResul
             text = path.read_text(encoding="utf-8", errors="replace")
             if _GENERATOR not in text[:4096]:
                 _reporting.warn(f"{path} was not written by convlens; it is left as it is")
+                return None
+            if _COMPARISON in text[:4096]:  # written there with --out: a run's refresh must not replace it
                 return None
             result = report(ReportOptions([Path(folder)], path, **recorded_options(text)), reporter)
         except (ConvlensError, OSError) as error:

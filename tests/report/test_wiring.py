@@ -71,6 +71,14 @@ def test_a_report_html_convlens_did_not_write_is_left_alone(real_run, tmp_path):
     assert any("not written by convlens" in text for level, text in reporter.messages if level == "warning")
 
 
+def test_a_comparison_written_into_a_run_folder_is_not_replaced_by_its_run_page(real_run, features_run, tmp_path):
+    run = copy_run(real_run, tmp_path / "run")
+    service.report(service.ReportOptions([run, features_run], out=run / "report.html"))
+    before = (run / "report.html").read_bytes()
+    assert service.evaluate(service.EvaluateOptions(run, progress=False)).report is None
+    assert (run / "report.html").read_bytes() == before
+
+
 def test_a_failed_refresh_is_a_warning_not_a_failed_evaluation(real_run, tmp_path, monkeypatch):
     from convlens.errors import DataError
     from convlens.service import reporting
