@@ -62,7 +62,7 @@ def train_command(
     ),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress bars (on by default)."),
     report: bool = typer.Option(
-        False, "--report", help="Write RUN/report.html at the end (evaluate and explain keep it up to date)."
+        False, "--report", help="Write RUN/report.html at the end (convlens evaluate RUN refreshes it)."
     ),
 ) -> None:
     """Train a classifier (scratch or transfer learning); writes checkpoints, history.csv and curves.png to --out."""
