@@ -70,6 +70,9 @@ def train_command(
         "--tensorboard",
         help="Also write TensorBoard events (curves, augmentation, Grad-CAM) to --out/tb.",
     ),
+    report: bool = typer.Option(
+        False, "--report", help="Write RUN/report.html at the end (convlens evaluate RUN refreshes it)."
+    ),
 ) -> None:
     """Train a classifier (scratch or transfer learning); writes checkpoints, history.csv and curves.png to --out."""
     from convlens import service
@@ -84,6 +87,8 @@ def train_command(
         return
     last = "  ".join(f"{k} {v:.4f}" for k, v in run.last.items() if k != "epoch")
     echo(f"{run.out}: {len(run.history)} epochs  {last}")
+    if run.report is not None:
+        echo(f"report: {run.report}")
 
 
 def evaluate_command(
