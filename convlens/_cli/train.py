@@ -16,7 +16,9 @@ _MODES = "scratch | features | frozen | finetune"
 def train_command(
     ctx: typer.Context,
     data: str = typer.Argument(
-        ..., help="Data: a built-in name (pets-mini, digits), a split folder, or a class-folder root."
+        ...,
+        metavar="DATA",
+        help="Data: a built-in name (pets-mini, digits), a split folder, or a class-folder root.",
     ),
     model: str = typer.Option(
         "small_convnet", "--model", "-m", help="Model name (see `convlens models list`)."
