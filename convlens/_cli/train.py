@@ -29,12 +29,14 @@ def train_command(
     config_file: Annotated[
         Path | None, typer.Option("--config", help="YAML or JSON file of options (CLI options win).")
     ] = None,
-    image_size: int = typer.Option(150, help="Input side in pixels."),
+    image_size: int | None = typer.Option(
+        None, help="Input side in pixels (default: the network's own: 150 small_convnet, 224 efficientnet_lite0)."
+    ),
     batch_size: int = typer.Option(20, help="Images per step (per process under torchrun)."),
     epochs: int = typer.Option(30, help="Total epochs (a resumed run continues up to this)."),
     optimizer: str = typer.Option("rmsprop", help="rmsprop | adam | sgd."),
-    lr: float = typer.Option(
-        1e-4, help="Learning rate (book: 1e-4 scratch, 2e-5 features, 1e-5 fine-tuning)."
+    lr: float | None = typer.Option(
+        None, help="Learning rate (default by --mode: 1e-4 scratch and features, 2e-5 frozen, 1e-5 finetune)."
     ),
     augment: str | None = typer.Option(None, help="Augmentation preset for training data (book)."),
     dropout: float = typer.Option(0.0, help="Dropout before the dense layer (book: 0.5)."),
@@ -49,7 +51,7 @@ def train_command(
     ),
     mode: str = typer.Option("scratch", help=_MODES),
     unfreeze_from: str | None = typer.Option(
-        None, help="finetune: first layer to train again (block5_conv1)."
+        None, help="finetune: first layer to train again (default: the base's last block; vgg16 block5_conv1)."
     ),
     init_from: Annotated[
         Path | None, typer.Option(help="Start from this run's weights (a features or frozen run).")

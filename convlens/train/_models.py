@@ -11,6 +11,7 @@ from torch import nn
 from convlens import _reporting
 from convlens.errors import CheckpointError, ConfigError
 from convlens.labels import num_outputs
+from convlens.models._base import check_input_size
 from convlens.runs import RunDir
 from convlens.train.config import TrainConfig
 from convlens.train.transfer import (
@@ -38,18 +39,45 @@ def create_model(config: TrainConfig, n_out: int, pretrained: bool | None = None
         use_weights = config.pretrained if pretrained is None else pretrained
         if "include_top" in inspect.signature(models.registry.get(config.base)).parameters:
             kwargs.setdefault("include_top", False)  # the conv base alone, as Keras' include_top=False
-        return models.create(
+        base = models.create(
             config.base, num_classes=n_out, pretrained=use_weights, input_size=input_size(config), **kwargs
         )
+        check_input_size(base, input_size(config), config.base)
+        return base
     if config.dropout > 0:
         kwargs["dropout"] = config.dropout
     try:
-        return models.create(config.model, num_classes=n_out, input_size=input_size(config), **kwargs)
+        model = models.create(config.model, num_classes=n_out, input_size=input_size(config), **kwargs)
     except TypeError as exc:
         raise ConfigError(
             f"{config.model} does not take {sorted(kwargs)} ({exc}); drop the option (--dropout is for "
             f"small_convnet, mnist_tf and the transfer heads)"
         ) from None
+    except RuntimeError:  # a head sized from the input (flatten) cannot be built that small
+        smallest = _smallest_buildable(config, n_out, kwargs)
+        raise ConfigError(
+            f"{config.model} cannot run at {config.image_size}x{config.image_size} (the smallest it takes is "
+            f"{smallest} px); choose a larger --image-size"
+        ) from None
+    check_input_size(model, input_size(config), config.model)
+    return model
+
+
+def _smallest_buildable(config: TrainConfig, n_out: int, kwargs: dict[str, Any]) -> int:
+    from convlens import models
+
+    def builds(side: int) -> bool:
+        try:
+            models.create(config.model, num_classes=n_out, input_size=(config.channels, side, side), **kwargs)
+        except RuntimeError:
+            return False
+        return True
+
+    low, high = config.image_size + 1, 1024
+    while low < high:
+        mid = (low + high) // 2
+        low, high = (low, mid) if builds(mid) else (mid + 1, high)
+    return low
 
 
 def transfer_model(config: TrainConfig, n_out: int, pretrained: bool | None = None) -> FeatureClassifier:

@@ -247,7 +247,6 @@ def test_suspicious_but_readable_files_are_listed_and_still_loaded(tmp_path, mak
 
 # The CLI cannot print a non-UTF-8 file name yet (see _CLI_PRINTS_NAMES_RAW below): the CLI
 # tests run on a corpus without that one kind, the library tests on the whole corpus.
-CLI_CANNOT_PRINT = frozenset({"non-UTF-8 name"})
 
 
 def _corpus_fixture(leave_out=frozenset()):
@@ -262,7 +261,7 @@ def _corpus_fixture(leave_out=frozenset()):
 
 
 built_corpus = _corpus_fixture()
-built_cli_corpus = _corpus_fixture(CLI_CANNOT_PRINT)
+built_cli_corpus = _corpus_fixture()
 
 
 def _unchanged(built):
