@@ -77,7 +77,8 @@ def train_command(
     run = service.train(config)
     if int(os.environ.get("RANK", "0")) != 0:  # under torchrun only rank 0 reports
         return
-    last = "  ".join(f"{k} {v:.4f}" for k, v in run.last.items() if k != "epoch")
+    metrics = {k: v for k, v in run.last.items() if k != "epoch" and isinstance(v, float)}  # not "resumed"
+    last = "  ".join(f"{k} {v:.4f}" for k, v in metrics.items())
     echo(f"{run.out}: {len(run.history)} epochs  {last}")
 
 
