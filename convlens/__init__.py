@@ -41,6 +41,8 @@ _EXPORTS = {
     "RunDir": "convlens.runs",
     "evaluate_run": "convlens.train",
     "create_explainer": "convlens.explain.cam",
+    "show": "convlens.report.html.notebook",
+    "export_model": "convlens.models.export",
 }
 
 __all__ = [
@@ -56,6 +58,7 @@ __all__ = [
     "data",
     "evaluate_run",
     "explain",
+    "export_model",
     "load_checkpoint",
     "load_run",
     "models",
@@ -64,6 +67,7 @@ __all__ = [
     "runs",
     "save_checkpoint",
     "service",
+    "show",
     "split_pool",
     "train",
 ]

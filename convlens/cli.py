@@ -14,6 +14,7 @@ import typer
 from convlens import __version__
 from convlens._cli import data as _data_cli
 from convlens._cli import explain as _explain_cli
+from convlens._cli import export as _export_cli
 from convlens._cli import models as _models_cli
 from convlens._cli import report as _report_cli
 from convlens._cli import train as _train_cli
@@ -51,7 +52,7 @@ def _root(
     logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, format="%(name)s: %(message)s")
 
 
-for _module in (_data_cli, _models_cli, _train_cli, _explain_cli, _report_cli):
+for _module in (_data_cli, _models_cli, _train_cli, _explain_cli, _report_cli, _export_cli):
     _module.register(app)
 
 

@@ -61,3 +61,11 @@ class Cancelled(ConvlensError):
     """The user (or the web app) cancelled a long job; what was written so far is kept."""
 
     exit_code = 130
+
+
+class MissingExtra(ConvlensError):
+    """An optional feature needs packages of an extra that is not installed."""
+
+
+class ExportError(ConvlensError):
+    """A model cannot be exported, or the exported file does not compute what the model does."""

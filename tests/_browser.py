@@ -66,7 +66,9 @@ class PageLog:
 
 def open_offline(browser: Any, url: str, viewport: tuple[int, int] = (1280, 900)) -> Any:
     """A new page at ``url`` where every other request is aborted and counted; ``page.log`` is a :class:`PageLog`."""
-    context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]}, java_script_enabled=True)
+    context = browser.new_context(
+        viewport={"width": viewport[0], "height": viewport[1]}, java_script_enabled=True
+    )
     page = context.new_page()
     log = PageLog()
 

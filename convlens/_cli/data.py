@@ -58,7 +58,16 @@ def split_command(
 
     counts = None if train is None and val is None and test is None else (train or 0, val or 0, test or 0)
     options = service.SplitOptions(
-        src, dst, counts, service.parse_fractions(fractions), order, seed, link, overwrite, dry_run, plural,
+        src,
+        dst,
+        counts,
+        service.parse_fractions(fractions),
+        order,
+        seed,
+        link,
+        overwrite,
+        dry_run,
+        plural,
         follow_symlinks,
     )
     result = service.split(options)
@@ -155,7 +164,9 @@ def cache_command(
             echo(f"{size / 1e6:9.1f} MB  {folder.name}")
         echo(f"{cache.root}: {len(cache.entries)} folder(s), {cache.total / 1e6:.1f} MB")
     if cache.unmarked:
-        echo_err(f"left alone {len(cache.unmarked)} folder(s) convlens did not make under {cache.root / 'images'}")
+        echo_err(
+            f"left alone {len(cache.unmarked)} folder(s) convlens did not make under {cache.root / 'images'}"
+        )
 
 
 @data_app.command("builtins")

@@ -11,15 +11,26 @@ from convlens._cli._output import echo
 
 def report_command(
     paths: list[Path] = typer.Argument(
-        ..., metavar="RUN...", help="A run folder (its story), several (a comparison), or an explain --out folder."
+        ...,
+        metavar="RUN...",
+        help="A run folder (its story), several (a comparison), or an explain --out folder.",
     ),
     out: Path | None = typer.Option(
-        None, "--out", "-o", help="The .html file to write (default RUN/report.html; report.html for several runs)."
+        None,
+        "--out",
+        "-o",
+        help="The .html file to write (default RUN/report.html; report.html for several runs).",
     ),
-    cmap: str = typer.Option("jet", "--cmap", help="Overlay colours: jet (the book's) | viridis (colour-blind-safe)."),
-    cams: bool = typer.Option(True, "--cams/--no-cams", help="Grad-CAM overlays of confused images and top losses."),
+    cmap: str = typer.Option(
+        "jet", "--cmap", help="Overlay colours: jet (the book's) | viridis (colour-blind-safe)."
+    ),
+    cams: bool = typer.Option(
+        True, "--cams/--no-cams", help="Grad-CAM overlays of confused images and top losses."
+    ),
     top_losses: int = typer.Option(16, "--top-losses", min=0, help="How many of the largest losses to show."),
-    per_cell: int = typer.Option(12, "--per-cell", min=1, help="Images shown per confusion-matrix cell at most."),
+    per_cell: int = typer.Option(
+        12, "--per-cell", min=1, help="Images shown per confusion-matrix cell at most."
+    ),
 ) -> None:
     """One self-contained HTML page (works offline, no JavaScript): curves, evaluation, clickable confusion cells
     with Grad-CAM, top losses, what the network sees, skipped files."""

@@ -30,7 +30,8 @@ def train_command(
         Path | None, typer.Option("--config", help="YAML or JSON file of options (CLI options win).")
     ] = None,
     image_size: int | None = typer.Option(
-        None, help="Input side in pixels (default: the network's own: 150 small_convnet, 224 efficientnet_lite0)."
+        None,
+        help="Input side in pixels (default: the network's own: 150 small_convnet, 224 efficientnet_lite0).",
     ),
     batch_size: int = typer.Option(20, help="Images per step (per process under torchrun)."),
     epochs: int = typer.Option(30, help="Total epochs (a resumed run continues up to this)."),
@@ -51,7 +52,8 @@ def train_command(
     ),
     mode: str = typer.Option("scratch", help=_MODES),
     unfreeze_from: str | None = typer.Option(
-        None, help="finetune: first layer to train again (default: the base's last block; vgg16 block5_conv1)."
+        None,
+        help="finetune: first layer to train again (default: the base's last block; vgg16 block5_conv1).",
     ),
     init_from: Annotated[
         Path | None, typer.Option(help="Start from this run's weights (a features or frozen run).")
@@ -65,6 +67,11 @@ def train_command(
         False, "--overwrite", help="Replace an earlier run of the same model in --out."
     ),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress bars (on by default)."),
+    tensorboard: bool = typer.Option(
+        False,
+        "--tensorboard",
+        help="Also write TensorBoard events (curves, augmentation, Grad-CAM) to --out/tb.",
+    ),
 ) -> None:
     """Train a classifier (scratch or transfer learning); writes checkpoints, history.csv and curves.png to --out."""
     from convlens import service

@@ -160,5 +160,7 @@ def check_input_size(model: nn.Module, input_size: tuple[int, int, int], name: s
     finally:
         model.train(was_training)
     smallest = smallest_input(model, channels, 512)
-    hint = f"the smallest it takes is {smallest} px" if smallest else "it does not run at any size up to 512 px"
+    hint = (
+        f"the smallest it takes is {smallest} px" if smallest else "it does not run at any size up to 512 px"
+    )
     raise ConfigError(f"{name} cannot run at {height}x{width} ({hint}); choose a larger --image-size")

@@ -33,10 +33,12 @@ from convlens.service.explaining import (
     filters,
 )
 from convlens.service.models import (
+    ExportOptions,
     ModelInfo,
     PredictOptions,
     PredictResult,
     SummaryOptions,
+    export,
     list_models,
     predict,
     summary,
@@ -54,6 +56,7 @@ __all__ = [
     "EvaluateResult",
     "ExplainOptions",
     "ExplainResult",
+    "ExportOptions",
     "FiltersOptions",
     "FiltersResult",
     "ModelInfo",
@@ -72,6 +75,7 @@ __all__ = [
     "cache",
     "evaluate",
     "explain",
+    "export",
     "filters",
     "info",
     "list_models",

@@ -94,8 +94,6 @@ def augment_preview(options: PreviewOptions, reporter: Reporter | None = None) -
     from convlens.data.augment import Augmentation, describe
     from convlens.data.preview import augment_preview as write_preview
 
-    if options.count < 1 or options.size < 8:
-        raise ConfigError("--count must be at least 1 and --size at least 8")
     with use_reporter(reporter):
         aug = Augmentation.parse(options.augment)
         path = write_preview(

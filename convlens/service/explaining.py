@@ -39,6 +39,11 @@ class ExplainResult:
     summary: dict[str, Any] | None = None
     skipped: list = field(default_factory=list)
 
+    def _repr_html_(self) -> str:
+        from convlens.report.html.notebook import explanations_html
+
+        return explanations_html(self.records)
+
 
 def explain(options: ExplainOptions, reporter: Reporter | None = None, loaded: Any = None) -> ExplainResult:
     """Maps (``.npy`` in [0, 1]), overlays and figures for every usable image; unusable files are listed."""
@@ -157,7 +162,7 @@ def filters(options: FiltersOptions, reporter: Reporter | None = None, loaded: A
         with loaded.lock:
             probe = torch.rand(1, loaded.channels, options.size, options.size, device=loaded.device)
             layer = options.layer or middle_conv_layer(loaded.model, probe)
-            extra = {"precision": options.precision} if options.mode == "seed" else {}
+            extra = {"precision": _precision(options.precision, loaded)} if options.mode == "seed" else {}
             make = seed_patterns if options.mode == "seed" else regularised_patterns
             filters_ = list(range(options.count))
             patterns = make(
@@ -166,3 +171,14 @@ def filters(options: FiltersOptions, reporter: Reporter | None = None, loaded: A
         path = Path(options.out) / f"{layer.replace('.', '_')}_{options.mode}_filters.png"
         save_image(pattern_grid(patterns), path)
     return FiltersResult(layer, path, options.count)
+
+
+def _precision(requested: str, loaded: Any) -> str:
+    """``bf16`` only where the hardware multiplies bf16 natively; elsewhere fp32, with a warning."""
+    from convlens import _reporting
+    from convlens.models.fast import bf16_pays
+
+    if requested == "bf16" and not bf16_pays(loaded.device):
+        _reporting.warn(f"--precision bf16: this {loaded.device.type} has no native bf16 (it would be slower): using fp32")
+        return "fp32"
+    return requested

@@ -92,6 +92,11 @@ class PredictResult:
     skipped: list = field(default_factory=list)
     model: str = ""
 
+    def _repr_html_(self) -> str:
+        from convlens.report.html.notebook import predictions_html
+
+        return predictions_html(self.records)
+
 
 def predict(options: PredictOptions, reporter: Reporter | None = None, loaded: Any = None) -> PredictResult:
     """Top-k classes of every usable image; unusable files are skipped and listed, never fatal.
@@ -119,3 +124,32 @@ def predict(options: PredictOptions, reporter: Reporter | None = None, loaded: A
                 cfg=loaded.cfg,
             )
     return PredictResult(records, skipped + bad, loaded.source)
+
+
+@dataclass
+class ExportOptions:
+    """``convlens export``: a run folder or a pretrained model name, to ONNX or TorchScript."""
+
+    source: str
+    format: str
+    out: Path | None = None
+    fast: bool = False
+    images: list[Path] | None = None
+    exporter: str = "auto"
+
+
+def export(
+    options: ExportOptions, reporter: Reporter | None = None
+):  # -> convlens.models.export.ExportResult
+    """Export and verify against PyTorch on real photos (max abs logit difference, top-1 agreement)."""
+    from convlens.models.export import export_model
+
+    with use_reporter(reporter):
+        return export_model(
+            options.source,
+            options.format,
+            out=options.out,
+            fast=options.fast,
+            images=options.images,
+            exporter=options.exporter,
+        )

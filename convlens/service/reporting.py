@@ -66,14 +66,20 @@ def render(options: ReportOptions) -> tuple[str, str]:
     paths = [Path(p) for p in options.paths]
     for path in paths:
         if not path.is_dir():
-            raise DataError(f"{path} is not a folder; give a run folder (the --out of convlens train) or an explain --out")
+            raise DataError(
+                f"{path} is not a folder; give a run folder (the --out of convlens train) or an explain --out"
+            )
     if len(paths) > 1:
         return "comparison", pages.render_comparison(pages.build_comparison(paths))
     if is_explain_folder(paths[0]):
         return "explanations", pages.render_explanations(pages.build_explanations(paths[0]))
     overlays = run_overlays(paths[0], options.cmap) if options.cams else None
     view = pages.build_run_report(
-        paths[0], overlays=overlays, top_losses=options.top_losses, per_cell=options.per_cell, cmap=options.cmap
+        paths[0],
+        overlays=overlays,
+        top_losses=options.top_losses,
+        per_cell=options.per_cell,
+        cmap=options.cmap,
     )
     return "run", pages.render_run_report(view)
 
@@ -120,7 +126,9 @@ def gradcam_overlays(loaded: Any, requests: Sequence[Any], cmap: str = "jet") ->
             answers[request] = None
     explainer = create_explainer("gradcam", loaded.model)
     with loaded.lock:
-        for batch in _reporting.track([photos[i : i + BATCH] for i in range(0, len(photos), BATCH)], "Grad-CAM"):
+        for batch in _reporting.track(
+            [photos[i : i + BATCH] for i in range(0, len(photos), BATCH)], "Grad-CAM"
+        ):
             x = torch.stack([model_input(photo, loaded.cfg) for _, photo in batch])
             targets = torch.tensor([int(request[1]) for request, _ in batch])
             try:

@@ -36,6 +36,11 @@ class EvaluateResult:
     metrics: dict[str, Any]
     files: list[Path]
 
+    def _repr_html_(self) -> str:
+        from convlens.report.html.notebook import metrics_html
+
+        return metrics_html(self.metrics)
+
 
 def parse_class_map(text: str | None) -> dict[str, str]:
     """``"cats=cat,dogs=dog"`` as ``{"cats": "cat", "dogs": "dog"}``."""

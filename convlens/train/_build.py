@@ -166,6 +166,10 @@ def fit(
         callbacks.append(EarlyStopping(config.early_stopping_patience))
     if config.progress:
         callbacks.append(ProgressBar())
+    if config.tensorboard:
+        from convlens.train.tensorboard import TensorBoard
+
+        callbacks.append(TensorBoard(run, config.augment, config.seed))
     trainer = Trainer(
         trained,
         make_optimizer(config, trained),

@@ -83,7 +83,10 @@ def _smallest_buildable(config: TrainConfig, n_out: int, kwargs: dict[str, Any])
 def transfer_model(config: TrainConfig, n_out: int, pretrained: bool | None = None) -> FeatureClassifier:
     """The base + the book's dense head (flatten/pool -> 256 -> Dropout -> logits)."""
     base = create_model(config, n_out, pretrained)
-    return with_dense_head(base, n_out, input_size(config), dropout=config.dropout or 0.5)
+    model = with_dense_head(base, n_out, input_size(config), dropout=config.dropout or 0.5)
+    # a run sees photos as training fed them: the whole photo resized (bilinear), not the base's ImageNet crop
+    model.pretrained_cfg.update(input_size=input_size(config), crop_pct=1.0, interpolation="bilinear")
+    return model
 
 
 def build_model(config: TrainConfig, splits: Any, kind: str) -> nn.Module:

@@ -13,6 +13,7 @@ import torch
 from torch import nn
 
 from convlens import _reporting
+from convlens._extras import require_extra
 from convlens.labels import loss_kind
 from convlens.runs import RunDir
 from convlens.train import _build, _models
@@ -50,6 +51,11 @@ class Run:
         """The metrics of the last epoch."""
         return self.history[-1] if self.history else {}
 
+    def _repr_html_(self) -> str:
+        from convlens.report.html.notebook import run_html
+
+        return run_html(self.out, self.config, self.history, self.classes)
+
     @property
     def run(self) -> RunDir:
         """The run folder as a :class:`RunDir`."""
@@ -68,6 +74,8 @@ def train(
         The :class:`Run` (also on ranks other than 0).
     """
     config = resolved(config if config is not None else TrainConfig(**options))
+    if config.tensorboard:  # before hours of feature extraction, not after
+        require_extra("tensorboard", "--tensorboard")
     with _reporting.use_reporter(reporter):
         local_rank = dist_utils.init_from_env()
         precision = resolve_precision(config.precision, default_device(local_rank))

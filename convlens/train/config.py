@@ -17,7 +17,9 @@ LOSSES = ("auto", "binary", "categorical")
 MODES = ("scratch", "features", "frozen", "finetune")
 
 # Options that may change between a run and its resumption without changing what is trained.
-RESUMABLE_CHANGES = frozenset({"epochs", "resume", "overwrite", "progress", "early_stopping_patience"})
+RESUMABLE_CHANGES = frozenset(
+    {"epochs", "resume", "overwrite", "progress", "early_stopping_patience", "tensorboard"}
+)
 
 
 @dataclass
@@ -52,6 +54,7 @@ class TrainConfig:
         resume: continue the run in ``out`` exactly where it stopped.
         overwrite: replace an earlier run of the same model in ``out``.
         progress: draw progress bars.
+        tensorboard: also write TensorBoard events to ``out/tb`` (needs ``convlens[tensorboard]``).
     """
 
     data: str = ""
@@ -78,6 +81,7 @@ class TrainConfig:
     resume: bool = False
     overwrite: bool = False
     progress: bool = True
+    tensorboard: bool = False
     model_kwargs: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

@@ -25,6 +25,15 @@ from convlens.train.metrics import LossFn
 log = logging.getLogger(__name__)
 
 GALLERY_SIZE = 16
+
+
+class Metrics(dict):
+    """The metrics of an evaluation (a plain dict) that a notebook renders as a table."""
+
+    def _repr_html_(self) -> str:
+        from convlens.report.html.notebook import metrics_html
+
+        return metrics_html(self)
 MOST_CONFUSED = 10
 
 
@@ -67,7 +76,7 @@ def evaluate_run(
     data: str | None = None,
     progress: bool = True,
     class_map: dict[str, str] | None = None,
-) -> dict[str, Any]:
+) -> Metrics:
     """Evaluate the run's last model on ``split`` and write metrics, predictions and figures into the run.
 
     Args:
@@ -103,7 +112,7 @@ def evaluate_run(
         {"split": split, "classes": classes, "label_mode": loss_fn.kind, "records": records},
     )
     run.write_json("metrics", split, metrics)
-    return metrics
+    return Metrics(metrics)
 
 
 def summarise(

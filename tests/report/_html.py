@@ -25,7 +25,12 @@ class Page(HTMLParser):
         return [attrs for name, attrs in self.tags if name == tag]
 
     def urls(self) -> list[str]:
-        return [v or "" for _, attrs in self.tags for k, v in attrs.items() if k in ("src", "href", "srcset", "action")]
+        return [
+            v or ""
+            for _, attrs in self.tags
+            for k, v in attrs.items()
+            if k in ("src", "href", "srcset", "action")
+        ]
 
 
 def check_page(html: str) -> Page:

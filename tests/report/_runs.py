@@ -41,12 +41,16 @@ def book_history(epochs: int, seed: int = 0) -> list[dict[str, float]]:
         acc = 0.55 + 0.44 * (1 - math.exp(-3.2 * t))
         val_acc = 0.56 + 0.16 * (1 - math.exp(-7 * t)) + rng.normal(0, 0.012)
         loss = 0.69 * math.exp(-2.9 * t) + 0.02
-        val_loss = 0.69 - 0.12 * (1 - math.exp(-9 * t)) + 0.25 * max(0.0, t - 0.35) ** 1.6 + rng.normal(0, 0.012)
+        val_loss = (
+            0.69 - 0.12 * (1 - math.exp(-9 * t)) + 0.25 * max(0.0, t - 0.35) ** 1.6 + rng.normal(0, 0.012)
+        )
         rows.append({"epoch": e, "loss": loss, "acc": acc, "val_loss": val_loss, "val_acc": val_acc})
     return rows
 
 
-def predictions(paths: list[Path], classes: list[str], error_rate: float, seed: int = 0) -> list[dict[str, Any]]:
+def predictions(
+    paths: list[Path], classes: list[str], error_rate: float, seed: int = 0
+) -> list[dict[str, Any]]:
     """One record per photo; the label is the class folder, a share of them predicted wrong."""
     rng = np.random.default_rng(seed)
     records = []
@@ -58,8 +62,16 @@ def predictions(paths: list[Path], classes: list[str], error_rate: float, seed: 
         pred = (label + 1 + int(rng.integers(0, min(3, n - 1)))) % n if wrong else label
         prob_pred = float(rng.uniform(0.5, 0.999))
         prob_true = prob_pred if pred == label else float((1 - prob_pred) * rng.uniform(0.1, 1))
-        records.append({"path": str(path), "label": label, "pred": pred, "prob_pred": prob_pred,
-                        "prob_true": prob_true, "loss": -math.log(max(prob_true, 1e-7))})
+        records.append(
+            {
+                "path": str(path),
+                "label": label,
+                "pred": pred,
+                "prob_pred": prob_pred,
+                "prob_true": prob_true,
+                "loss": -math.log(max(prob_true, 1e-7)),
+            }
+        )
     return records
 
 
@@ -72,34 +84,96 @@ def metrics_of(records: list[dict[str, Any]], classes: list[str], split: str, da
     for i, name in enumerate(classes):
         tp, predicted, actual = matrix[i, i], matrix[:, i].sum(), matrix[i].sum()
         p, r = (tp / predicted if predicted else 0.0), (tp / actual if actual else 0.0)
-        per_class[name] = {"precision": float(p), "recall": float(r), "f1": float(2 * p * r / (p + r) if p + r else 0),
-                           "support": int(actual)}
-    return {"split": split, "data": str(data), "run": "", "accuracy": float(np.trace(matrix) / matrix.sum()),
-            "loss": float(np.mean([r["loss"] for r in records])), "count": len(records), "classes": classes,
-            "per_class": per_class, "confusion_matrix": matrix.tolist(),
-            "confusion_matrix_png": f"confusion_{split}.png", "top_losses_png": f"top_losses_{split}.png"}
-
-
-def config_of(data: Path, classes: list[str], counts: dict[str, dict[str, int]], epochs: int, **extra: Any) -> dict:
-    train = {"data": str(data), "model": "small_convnet", "out": "runs/scratch", "image_size": 150, "batch_size": 20,
-             "epochs": epochs, "optimizer": "rmsprop", "lr": 1e-4, "augment": None, "dropout": 0.0, "seed": 0,
-             "precision": "auto", "base": None, "mode": "scratch", "unfreeze_from": None}
+        per_class[name] = {
+            "precision": float(p),
+            "recall": float(r),
+            "f1": float(2 * p * r / (p + r) if p + r else 0),
+            "support": int(actual),
+        }
     return {
-        "model": "small_convnet", "num_classes": 1 if len(classes) == 2 else len(classes), "input_size": [3, 150, 150],
-        "classes": classes, "label_mode": "binary" if len(classes) == 2 else "categorical", "mode": "scratch",
-        "train": train, "skipped": [{"path": str(data / "train" / "cat" / "cat.666.jpg"), "reason": "not an image"}],
-        "epoch": epochs, "metrics": {}, "environment": {
-            "device": "cpu", "precision": "bf16", "threads": 2, "python": "3.11.7", "torch": "2.14.1",
-            "torchvision": "0.29.1", "convlens": "0.1.0", "platform": "Linux-x86_64"},
-        "command": ["convlens", "train", str(data), "--model", "small_convnet", "--epochs", str(epochs),
-                    "--out", "runs/scratch"],
-        "counts": counts, "trainable": {"params": 3453121, "frozen_params": 0, "tensors": 10, "tensors_before": 10},
-        "wall_time_s": 1234.5, **extra,
+        "split": split,
+        "data": str(data),
+        "run": "",
+        "accuracy": float(np.trace(matrix) / matrix.sum()),
+        "loss": float(np.mean([r["loss"] for r in records])),
+        "count": len(records),
+        "classes": classes,
+        "per_class": per_class,
+        "confusion_matrix": matrix.tolist(),
+        "confusion_matrix_png": f"confusion_{split}.png",
+        "top_losses_png": f"top_losses_{split}.png",
     }
 
 
-def write_run(run: Path, data: Path, paths: list[Path], classes: list[str], epochs: int = 30,
-              error_rate: float = 0.2, extras: bool = True, **config_extra: Any) -> Path:
+def config_of(
+    data: Path, classes: list[str], counts: dict[str, dict[str, int]], epochs: int, **extra: Any
+) -> dict:
+    train = {
+        "data": str(data),
+        "model": "small_convnet",
+        "out": "runs/scratch",
+        "image_size": 150,
+        "batch_size": 20,
+        "epochs": epochs,
+        "optimizer": "rmsprop",
+        "lr": 1e-4,
+        "augment": None,
+        "dropout": 0.0,
+        "seed": 0,
+        "precision": "auto",
+        "base": None,
+        "mode": "scratch",
+        "unfreeze_from": None,
+    }
+    return {
+        "model": "small_convnet",
+        "num_classes": 1 if len(classes) == 2 else len(classes),
+        "input_size": [3, 150, 150],
+        "classes": classes,
+        "label_mode": "binary" if len(classes) == 2 else "categorical",
+        "mode": "scratch",
+        "train": train,
+        "skipped": [{"path": str(data / "train" / "cat" / "cat.666.jpg"), "reason": "not an image"}],
+        "epoch": epochs,
+        "metrics": {},
+        "environment": {
+            "device": "cpu",
+            "precision": "bf16",
+            "threads": 2,
+            "python": "3.11.7",
+            "torch": "2.14.1",
+            "torchvision": "0.29.1",
+            "convlens": "0.1.0",
+            "platform": "Linux-x86_64",
+        },
+        "command": [
+            "convlens",
+            "train",
+            str(data),
+            "--model",
+            "small_convnet",
+            "--epochs",
+            str(epochs),
+            "--out",
+            "runs/scratch",
+        ],
+        "counts": counts,
+        "trainable": {"params": 3453121, "frozen_params": 0, "tensors": 10, "tensors_before": 10},
+        "wall_time_s": 1234.5,
+        **extra,
+    }
+
+
+def write_run(
+    run: Path,
+    data: Path,
+    paths: list[Path],
+    classes: list[str],
+    epochs: int = 30,
+    error_rate: float = 0.2,
+    extras: bool = True,
+    **config_extra: Any,
+) -> Path:
     """A complete run folder: config, history, metrics + predictions of the test split, extras."""
     run.mkdir(parents=True, exist_ok=True)
     records = predictions(paths, classes, error_rate)
@@ -112,8 +186,10 @@ def write_run(run: Path, data: Path, paths: list[Path], classes: list[str], epoc
     _json(run / "metrics_test.json", metrics)
     _json(run / "metrics.json", metrics)
     label_mode = "binary" if len(classes) == 2 else "categorical"
-    _json(run / "predictions_test.json", {"split": "test", "classes": classes, "label_mode": label_mode,
-                                          "records": records})
+    _json(
+        run / "predictions_test.json",
+        {"split": "test", "classes": classes, "label_mode": label_mode, "records": records},
+    )
     if extras:
         write_extras(run, paths[0])
     return run
@@ -173,14 +249,33 @@ def write_explain_folder(out: Path, photos: list[Path], summary: bool = True) ->
             np.save(folder / f"{method}.npy", np.zeros((150, 150), np.float32))
             Image.fromarray(overlay).save(folder / f"{method}_overlay.jpg")
             Image.fromarray(np.concatenate([overlay] * 3, axis=1)).save(folder / f"{method}_panels.png")
-            rows.append({"image": str(photo), "method": method, "class": 0, "deletion_auc": 0.2 + 0.1 * k,
-                         "insertion_auc": 0.8 - 0.1 * abs(k - 1), "average_drop": 10.0 * k,
-                         "increase_in_confidence": 0.5})
+            rows.append(
+                {
+                    "image": str(photo),
+                    "method": method,
+                    "class": 0,
+                    "deletion_auc": 0.2 + 0.1 * k,
+                    "insertion_auc": 0.8 - 0.1 * abs(k - 1),
+                    "average_drop": 10.0 * k,
+                    "increase_in_confidence": 0.5,
+                }
+            )
     if summary:
-        board = [{"method": m, "images": len(photos), "deletion_auc": d, "insertion_auc": i, "average_drop": a,
-                  "increase_in_confidence": 0.5}
-                 for m, d, i, a in (("gradcampp", 0.3, 0.8, 10.0), ("gradcam", 0.2, 0.7, 0.0),
-                                    ("scorecam", 0.4, 0.7, 20.0))]
+        board = [
+            {
+                "method": m,
+                "images": len(photos),
+                "deletion_auc": d,
+                "insertion_auc": i,
+                "average_drop": a,
+                "increase_in_confidence": 0.5,
+            }
+            for m, d, i, a in (
+                ("gradcampp", 0.3, 0.8, 10.0),
+                ("gradcam", 0.2, 0.7, 0.0),
+                ("scorecam", 0.4, 0.7, 20.0),
+            )
+        ]
         _json(out / "summary.json", {"leaderboard": board, "images": rows})
         Image.fromarray(np.full((300, 600, 3), 230, np.uint8)).save(out / "leaderboard.png")
     return out

@@ -26,7 +26,9 @@ def small_run(book_photos: tuple[Path, list[Path]], tmp_path_factory: pytest.Tem
     """40 photos (20 cats, 20 dogs), 30 epochs, 25 % wrong: the run the screenshots show."""
     data, paths = book_photos
     chosen = [p for p in paths if int(p.stem.split(".")[1]) < 1520]
-    return write_run(tmp_path_factory.mktemp("runs") / "scratch", data, chosen, ["cat", "dog"], error_rate=0.25)
+    return write_run(
+        tmp_path_factory.mktemp("runs") / "scratch", data, chosen, ["cat", "dog"], error_rate=0.25
+    )
 
 
 @pytest.fixture(scope="session")
@@ -45,8 +47,15 @@ def evil_run(book_photos: tuple[Path, list[Path]], tmp_path: Path) -> Path:
     evil_photo.parent.mkdir(parents=True)
     evil_photo.write_bytes(paths[0].read_bytes())
     photos = [evil_photo] + paths[500:507] + paths[:7]
-    return write_run(tmp_path / "run<i onmouseover=alert(1)>", evil_data, photos, [EVIL_CLASS, "dog"],
-                     epochs=3, error_rate=0.5, extras=False)
+    return write_run(
+        tmp_path / "run<i onmouseover=alert(1)>",
+        evil_data,
+        photos,
+        [EVIL_CLASS, "dog"],
+        epochs=3,
+        error_rate=0.5,
+        extras=False,
+    )
 
 
 @pytest.fixture(scope="session")
@@ -56,4 +65,6 @@ def many_class_run(book_photos: tuple[Path, list[Path]], tmp_path_factory: pytes
 
     data, paths = book_photos
     breeds = labels()[151:271]
-    return write_run(tmp_path_factory.mktemp("runs") / "breeds", data, paths, breeds, error_rate=0.3, extras=False)
+    return write_run(
+        tmp_path_factory.mktemp("runs") / "breeds", data, paths, breeds, error_rate=0.3, extras=False
+    )

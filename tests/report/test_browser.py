@@ -33,14 +33,17 @@ def visible_images_loaded(locator) -> int:
     """How many of the ``<img>`` under ``locator`` are visible and decoded (naturalWidth > 0)."""
     images = locator.locator("img")
     return sum(
-        1 for k in range(images.count())
-        if images.nth(k).is_visible() and images.nth(k).evaluate("img => img.complete && img.naturalWidth > 0")
+        1
+        for k in range(images.count())
+        if images.nth(k).is_visible()
+        and images.nth(k).evaluate("img => img.complete && img.naturalWidth > 0")
     )
 
 
 def test_report_opens_offline_and_a_confusion_cell_shows_its_images(small_run, offline_page, artifacts_dir):
-    url = write_page(render_run_report(build_run_report(small_run, overlays=fake_overlays)),
-                     small_run / "report.html")
+    url = write_page(
+        render_run_report(build_run_report(small_run, overlays=fake_overlays)), small_run / "report.html"
+    )
     page = offline_page(url)
     page.screenshot(path=artifacts_dir / "report-full.png", full_page=True)
     cell = page.locator("table.cm td.cm-off a").first
@@ -54,7 +57,9 @@ def test_report_opens_offline_and_a_confusion_cell_shows_its_images(small_run, o
     assert visible_images_loaded(gallery) == 3 * min(count, 12)  # photo + two overlays per image
     page.screenshot(path=artifacts_dir / "report-after-click.png")
     page.emulate_media(media="print")
-    assert page.locator(".cell-gallery").first.is_visible() and page.locator(".cell-gallery").last.is_visible()
+    assert (
+        page.locator(".cell-gallery").first.is_visible() and page.locator(".cell-gallery").last.is_visible()
+    )
     assert_offline_and_clean(page)
 
 
@@ -88,7 +93,9 @@ def test_120_classes_stay_readable(many_class_run, offline_page, artifacts_dir):
     most.click()
     true, pred = map(int, most.get_attribute("href").rsplit("-", 2)[1:])
     assert len(cells[(true, pred)].images) >= 1  # more cells than the image budget: one image each
-    assert visible_images_loaded(page.locator(most.get_attribute("href"))) == 3 * len(cells[(true, pred)].images)
+    assert visible_images_loaded(page.locator(most.get_attribute("href"))) == 3 * len(
+        cells[(true, pred)].images
+    )
     page.screenshot(path=artifacts_dir / "confusion-120-classes-most-confused.png")
     least.click()
     # beyond the image budget a cell lists its files by name
@@ -97,9 +104,12 @@ def test_120_classes_stay_readable(many_class_run, offline_page, artifacts_dir):
     assert_offline_and_clean(page)
 
 
-def test_comparison_and_explanations_open_offline(small_run, evil_run, book_photos, tmp_path, offline_page,
-                                                  artifacts_dir):
-    compare = write_page(render_comparison(build_comparison([small_run, evil_run])), tmp_path / "compare.html")
+def test_comparison_and_explanations_open_offline(
+    small_run, evil_run, book_photos, tmp_path, offline_page, artifacts_dir
+):
+    compare = write_page(
+        render_comparison(build_comparison([small_run, evil_run])), tmp_path / "compare.html"
+    )
     page = offline_page(compare)
     assert page.locator("svg.chart").count() == 2
     page.screenshot(path=artifacts_dir / "comparison.png", full_page=True)
@@ -107,7 +117,9 @@ def test_comparison_and_explanations_open_offline(small_run, evil_run, book_phot
 
     _, paths = book_photos
     folder = write_explain_folder(tmp_path / "explain", paths[:2] + paths[500:502])
-    page = offline_page(write_page(render_explanations(build_explanations(folder)), tmp_path / "explain.html"))
+    page = offline_page(
+        write_page(render_explanations(build_explanations(folder)), tmp_path / "explain.html")
+    )
     assert visible_images_loaded(page.locator("section.explained")) == 4 * (1 + 3)  # the photo + 3 methods
     page.screenshot(path=artifacts_dir / "explanations.png", full_page=True)
     assert_offline_and_clean(page)
@@ -115,15 +127,21 @@ def test_comparison_and_explanations_open_offline(small_run, evil_run, book_phot
 
 def test_the_harness_counts_requests_and_console_errors(tmp_path, offline_page):
     """A page that fetches must fail the checks above: the harness itself is tested."""
-    leaky = write_page('<!doctype html><html lang="en"><title>x</title><img alt="x" src="https://example.com/a.png">'
-                       '<link rel="stylesheet" href="other.css">', tmp_path / "leaky.html")
+    leaky = write_page(
+        '<!doctype html><html lang="en"><title>x</title><img alt="x" src="https://example.com/a.png">'
+        '<link rel="stylesheet" href="other.css">',
+        tmp_path / "leaky.html",
+    )
     page = offline_page(leaky)
     assert any("example.com" in url for url in page.log.blocked)
     assert any(url.endswith("/other.css") for url in page.log.blocked)
 
     from convlens.report.html.render import CSP
 
-    guarded = write_page(f'<!doctype html><html lang="en"><meta http-equiv="Content-Security-Policy" content="{CSP}">'
-                         '<title>x</title><img alt="x" src="https://example.com/a.png">', tmp_path / "guarded.html")
+    guarded = write_page(
+        f'<!doctype html><html lang="en"><meta http-equiv="Content-Security-Policy" content="{CSP}">'
+        '<title>x</title><img alt="x" src="https://example.com/a.png">',
+        tmp_path / "guarded.html",
+    )
     page = offline_page(guarded)
     assert page.log.blocked == [] and any("Content Security Policy" in e for e in page.log.console_errors)

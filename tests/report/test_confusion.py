@@ -15,23 +15,27 @@ from convlens.report.html.views import ConfusionCell, SplitEvaluation
 def evaluation(matrix: list[list[int]], classes: list[str] | None = None) -> SplitEvaluation:
     n = len(matrix)
     cells = {
-        (i, j): ConfusionCell(i, j, matrix[i][j]) for i in range(n) for j in range(n) if i != j and matrix[i][j]
+        (i, j): ConfusionCell(i, j, matrix[i][j])
+        for i in range(n)
+        for j in range(n)
+        if i != j and matrix[i][j]
     }
-    return SplitEvaluation("test", classes or [f"c{k}" for k in range(n)], matrix=matrix, cells=cells,
-                           has_predictions=True)
+    return SplitEvaluation(
+        "test", classes or [f"c{k}" for k in range(n)], matrix=matrix, cells=cells, has_predictions=True
+    )
 
 
 def render_confusion(ev: SplitEvaluation) -> str:
     env = environment()
-    return env.get_template("_confusion.html").render(evaluation=ev) + env.get_template("_gallery.html").render(
-        evaluation=ev, overlay_cmap="jet"
-    )
+    return env.get_template("_confusion.html").render(evaluation=ev) + env.get_template(
+        "_gallery.html"
+    ).render(evaluation=ev, overlay_cmap="jet")
 
 
 def test_only_off_diagonal_cells_with_a_count_link_to_their_gallery():
     matrix = [[5, 0, 2], [1, 7, 0], [0, 3, 4]]
     html = render_confusion(evaluation(matrix))
-    table = html[html.index("<table class=\"cm"):html.index("</table>")]
+    table = html[html.index('<table class="cm') : html.index("</table>")]
     linked = set(re.findall(r'href="#cell-test-(\d+)-(\d+)"', table))
     assert linked == {("0", "2"), ("1", "0"), ("2", "1")}
     for i, j in linked:
@@ -41,7 +45,7 @@ def test_only_off_diagonal_cells_with_a_count_link_to_their_gallery():
 def test_without_predictions_nothing_links():
     ev = SplitEvaluation("test", ["a", "b"], matrix=[[3, 1], [2, 4]], has_predictions=False)
     html = render_confusion(ev)
-    assert "href=\"#cell" not in html and "predictions_test.json" in html
+    assert 'href="#cell' not in html and "predictions_test.json" in html
 
 
 def test_heat_colours_are_row_shares_blue_on_the_diagonal_orange_off_it():

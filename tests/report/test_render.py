@@ -26,16 +26,32 @@ def test_a_run_report_holds_every_part_of_the_story(small_run):
     html = render_run_report(view)
     page = check_page(html)
     text = " ".join(page.text)
-    for expected in ("small_convnet", "3,453,121", "convlens train", "bf16", "20 min 34 s", "torch 2.14.1",
-                     "Training curves", "best epoch", "Evaluation on the test split", "Confusion matrix",
-                     "Top losses on the test split", "Augmentation preview", "Activations of the first layers",
-                     "Filter patterns", "Skipped files (1)", "not an image"):
+    for expected in (
+        "small_convnet",
+        "3,453,121",
+        "convlens train",
+        "bf16",
+        "20 min 34 s",
+        "torch 2.14.1",
+        "Training curves",
+        "best epoch",
+        "Evaluation on the test split",
+        "Confusion matrix",
+        "Top losses on the test split",
+        "Augmentation preview",
+        "Activations of the first layers",
+        "Filter patterns",
+        "Skipped files (1)",
+        "not an image",
+    ):
         assert expected in text, expected
     assert len(page.all("svg")) == 2
     (evaluation,) = view.evaluations
     shown = sum(len(c.images) for c in evaluation.cells.values())
     assert shown == sum(c.count for c in evaluation.cells.values()) == 40 - round(evaluation.accuracy * 40)
-    assert all(i.overlay_pred and i.overlay_true and i.photo for c in evaluation.cells.values() for i in c.images)
+    assert all(
+        i.overlay_pred and i.overlay_true and i.photo for c in evaluation.cells.values() for i in c.images
+    )
     assert len(evaluation.top_losses) == 16
     losses = [t.loss for t in evaluation.top_losses]
     assert losses == sorted(losses, reverse=True)
@@ -53,7 +69,9 @@ def test_overlays_are_asked_for_once_with_every_image_shown(small_run):
     wanted = {(r.path, r.class_index) for r in calls[0]}
     records = json.loads((small_run / "predictions_test.json").read_text())["records"]
     wrong = [r for r in records if r["label"] != r["pred"]]
-    assert {(r["path"], r["pred"]) for r in wrong} <= wanted and {(r["path"], r["label"]) for r in wrong} <= wanted
+    assert {(r["path"], r["pred"]) for r in wrong} <= wanted and {
+        (r["path"], r["label"]) for r in wrong
+    } <= wanted
     assert view.notes == []
 
 
@@ -131,7 +149,11 @@ def test_an_explanation_folder_without_summary_still_shows_its_overlays(tmp_path
     _, paths = book_photos
     folder = write_explain_folder(tmp_path / "explain", paths[:2], summary=False)
     view = build_explanations(folder)
-    assert not view.leaderboard and [m.method for m in view.images[0].methods] == ["gradcam", "gradcampp", "scorecam"]
+    assert not view.leaderboard and [m.method for m in view.images[0].methods] == [
+        "gradcam",
+        "gradcampp",
+        "scorecam",
+    ]
     check_page(render_explanations(view))
 
 

@@ -50,10 +50,12 @@ def test_a_nan_breaks_the_line_into_two():
 
 
 def history(val_losses: list[float]) -> Curves:
-    return Curves([
-        {"epoch": e, "loss": 1.0 / e, "acc": 0.5 + 0.01 * e, "val_loss": v, "val_acc": 0.6}
-        for e, v in enumerate(val_losses, start=1)
-    ])
+    return Curves(
+        [
+            {"epoch": e, "loss": 1.0 / e, "acc": 0.5 + 0.01 * e, "val_loss": v, "val_acc": 0.6}
+            for e, v in enumerate(val_losses, start=1)
+        ]
+    )
 
 
 def test_best_epoch_is_the_lowest_val_loss_and_is_marked_where_its_point_is():

@@ -22,7 +22,9 @@ def world(tmp_path_factory):
 
     tmp = tmp_path_factory.mktemp("everywhere")
     data = make_image_folder(tmp / "data")
-    run = service.train(TrainConfig(data=str(data), model="mnist_cnn", out=str(tmp / "run"), image_size=32, epochs=1))
+    run = service.train(
+        TrainConfig(data=str(data), model="mnist_cnn", out=str(tmp / "run"), image_size=32, epochs=1)
+    )
     service.evaluate(service.EvaluateOptions(run.out, "test", progress=False))
     corpus = build_corpus(tmp)
     return {"run": run.out, "corpus": corpus, "digest": tree_digest(corpus.root), "tmp": tmp}
@@ -36,6 +38,7 @@ def cli(capsys):
         text = captured.out + captured.err
         assert "Traceback" not in text, text
         assert code in (0, 1), f"{args}: exit {code}\n{text}"
+        call.stdout = captured.out
         return code, text
 
     return call
@@ -49,15 +52,23 @@ def _corpus_unchanged(world):
 
 def test_predict_and_explain_a_folder_of_every_file_kind(world, cli, tmp_path):
     corpus, run = world["corpus"], world["run"]
-    code, text = cli("predict", corpus.files_root, "--checkpoint", run, "--json")
+    code, _ = cli("predict", corpus.files_root, "--checkpoint", run, "--json")
     assert code == 0
-    shown = {item["image"] for item in json.loads(text[: text.rindex("]") + 1])}
+    shown = {item["image"] for item in json.loads(cli.stdout)}
     assert {str(p) for p in corpus.good} <= shown
     for case in corpus.file_cases():
         if case.load == "skipped":
             assert str(case.path) not in shown, case.kind
-    code, text = cli("explain", corpus.files_root, "--checkpoint", run, "--no-figures", "--out", tmp_path / "cams",
-                     "--no-progress")
+    code, text = cli(
+        "explain",
+        corpus.files_root,
+        "--checkpoint",
+        run,
+        "--no-figures",
+        "--out",
+        tmp_path / "cams",
+        "--no-progress",
+    )
     assert code == 0 and "maps written" in text
 
 
@@ -67,11 +78,22 @@ def test_every_file_kind_alone_through_predict_explain_and_activations(world, cl
         expected = 0 if case.alone == "usable" else 1
         for command in (
             ("predict", case.path, "--checkpoint", run),
-            ("explain", case.path, "--checkpoint", run, "--no-figures", "--out", tmp_path / f"e{i}", "--no-progress"),
+            (
+                "explain",
+                case.path,
+                "--checkpoint",
+                run,
+                "--no-figures",
+                "--out",
+                tmp_path / f"e{i}",
+                "--no-progress",
+            ),
             ("activations", case.path, "--checkpoint", run, "--out", tmp_path / f"a{i}"),
         ):
             code, text = cli(*command)
-            assert code in (expected, 0 if command[0] != "activations" else expected), f"{case.kind} {command[0]}: {text}"
+            assert code in (expected, 0 if command[0] != "activations" else expected), (
+                f"{case.kind} {command[0]}: {text}"
+            )
             if expected == 1 and command[0] == "activations":
                 assert "error:" in text
 
@@ -79,8 +101,19 @@ def test_every_file_kind_alone_through_predict_explain_and_activations(world, cl
 def test_every_folder_kind_through_train_and_evaluate(world, cli, tmp_path):
     run = world["run"]
     for i, case in enumerate(world["corpus"].folder_cases()):
-        code, text = cli("train", case.path, "--model", "mnist_cnn", "--image-size", "32", "--epochs", "1",
-                         "--out", tmp_path / f"t{i}", "--no-progress")
+        code, text = cli(
+            "train",
+            case.path,
+            "--model",
+            "mnist_cnn",
+            "--image-size",
+            "32",
+            "--epochs",
+            "1",
+            "--out",
+            tmp_path / f"t{i}",
+            "--no-progress",
+        )
         if case.load == "usable":
             assert code == 0 or "class" in text, f"{case.kind}: {text}"
         else:
@@ -90,8 +123,15 @@ def test_every_folder_kind_through_train_and_evaluate(world, cli, tmp_path):
 
 
 def test_the_corpus_folder_evaluates_with_a_class_map(world, cli):
-    code, text = cli("evaluate", world["run"], "--data", world["corpus"].files_root, "--class-map", "a=cat,b=dog",
-                     "--no-progress")
+    code, text = cli(
+        "evaluate",
+        world["run"],
+        "--data",
+        world["corpus"].files_root,
+        "--class-map",
+        "a=cat,b=dog",
+        "--no-progress",
+    )
     assert code == 0 and "accuracy" in text
     code, text = cli("evaluate", world["run"], "--data", world["corpus"].files_root, "--no-progress")
     assert code == 1 and "--class-map" in text and "cat" in text
@@ -123,12 +163,49 @@ def test_damaged_runs_are_one_line_errors_everywhere(world, cli, tmp_path, kind)
         ("predict", good, "--checkpoint", run),
         ("explain", good, "--checkpoint", run, "--out", tmp_path / "e", "--no-progress"),
         ("activations", good, "--checkpoint", run, "--out", tmp_path / "a"),
-        ("filters", "--checkpoint", run, "--count", "2", "--steps", "1", "--size", "16", "--out", tmp_path / "f"),
+        (
+            "filters",
+            "--checkpoint",
+            run,
+            "--count",
+            "2",
+            "--steps",
+            "1",
+            "--size",
+            "16",
+            "--out",
+            tmp_path / "f",
+        ),
         ("evaluate", run, "--no-progress"),
-        ("train", world["tmp"] / "data", "--model", "mnist_cnn", "--image-size", "32", "--epochs", "2", "--out", run,
-         "--resume", "--no-progress"),
-        ("train", world["tmp"] / "data", "--model", "mnist_cnn", "--image-size", "32", "--epochs", "1", "--out",
-         tmp_path / "next", "--init-from", run, "--no-progress"),
+        (
+            "train",
+            world["tmp"] / "data",
+            "--model",
+            "mnist_cnn",
+            "--image-size",
+            "32",
+            "--epochs",
+            "2",
+            "--out",
+            run,
+            "--resume",
+            "--no-progress",
+        ),
+        (
+            "train",
+            world["tmp"] / "data",
+            "--model",
+            "mnist_cnn",
+            "--image-size",
+            "32",
+            "--epochs",
+            "1",
+            "--out",
+            tmp_path / "next",
+            "--init-from",
+            run,
+            "--no-progress",
+        ),
     ]
     failures = 0
     for command in commands:
@@ -144,8 +221,18 @@ def test_garbage_boxes_and_bad_options_are_one_line_errors(world, cli, tmp_path)
     boxes = tmp_path / "boxes.json"
     for content in ("{not json", '{"a.jpg": "x"}', '{"a.jpg": [[1, 2]]}', "[1, 2]"):
         boxes.write_text(content)
-        code, text = cli("explain", good, "--checkpoint", run, "--evaluate", "--boxes", boxes, "--out", tmp_path / "b",
-                         "--no-progress")
+        code, text = cli(
+            "explain",
+            good,
+            "--checkpoint",
+            run,
+            "--evaluate",
+            "--boxes",
+            boxes,
+            "--out",
+            tmp_path / "b",
+            "--no-progress",
+        )
         assert code == 1 and "boxes" in text, content
     bad_options = [
         ("train", world["tmp"] / "data", "--lr", "nan", "--out", tmp_path / "x"),

@@ -60,7 +60,9 @@ def build_run_report(
     splits = load_splits(run_dir, header.classes, notes)
     if not header.classes and splits:
         header.classes = splits[0].classes
-    options = ImageOptions(top_losses, per_cell, max_cell_images, top_losses_split, cmap, root=header.data or None)
+    options = ImageOptions(
+        top_losses, per_cell, max_cell_images, top_losses_split, cmap, root=header.data or None
+    )
     attach_images(splits, overlays, options, notes)
     return RunReport(
         header=header,
@@ -101,7 +103,9 @@ def run_header(run_dir: Path, config: dict[str, Any]) -> RunHeader:
         device=str(env.get("device") or ""),
         threads=integer(env.get("threads")),
         wall_time_s=number(config.get("wall_time_s")),
-        versions={k: str(env[k]) for k in ("convlens", "torch", "torchvision", "python", "platform") if env.get(k)},
+        versions={
+            k: str(env[k]) for k in ("convlens", "torch", "torchvision", "python", "platform") if env.get(k)
+        },
         command=shlex.join(map(str, command)) if isinstance(command, list) else str(command or ""),
         options=train,
         epochs_done=integer(config.get("epoch")),
@@ -152,4 +156,6 @@ def skipped_files(config: dict[str, Any]) -> list[SkippedFile]:
     items = config.get("skipped")
     if not isinstance(items, list):
         return []
-    return [SkippedFile(str(i.get("path", "")), str(i.get("reason", ""))) for i in items if isinstance(i, dict)]
+    return [
+        SkippedFile(str(i.get("path", "")), str(i.get("reason", ""))) for i in items if isinstance(i, dict)
+    ]

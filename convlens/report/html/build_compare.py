@@ -23,7 +23,9 @@ def build_comparison(run_dirs: Sequence[str | Path]) -> ComparisonReport:
             raise DataError(f"{run_dir} is not a folder; give run folders written by convlens train")
         run_notes: list[str] = []
         config = read_json(run_dir / "config.json", run_notes) or {}
-        runs.append(ComparedRun(run_header(run_dir, config), read_curves(run_dir, run_notes), accuracies(run_dir)))
+        runs.append(
+            ComparedRun(run_header(run_dir, config), read_curves(run_dir, run_notes), accuracies(run_dir))
+        )
         notes.extend(f"{run_dir.name}: {note}" for note in run_notes)
     _unique_names(runs)
     return ComparisonReport(runs=runs, notes=notes, generated=timestamp())

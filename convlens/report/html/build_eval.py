@@ -38,7 +38,11 @@ def load_splits(run_dir: Path, classes: list[str], notes: list[str]) -> list[Loa
     for split in sorted(by_split, key=split_key):
         predictions = read_json(prediction_files[split], notes) if split in prediction_files else None
         records = _records(predictions, split, notes)
-        names = _strings(by_split[split].get("classes")) or _strings((predictions or {}).get("classes")) or classes
+        names = (
+            _strings(by_split[split].get("classes"))
+            or _strings((predictions or {}).get("classes"))
+            or classes
+        )
         loaded.append(LoadedSplit(split, by_split[split], records, names))
         loaded[-1].evaluation = evaluation_numbers(loaded[-1])
     return loaded
@@ -59,7 +63,9 @@ def _records(predictions: dict[str, Any] | None, split: str, notes: list[str]) -
         if isinstance(r, dict) and integer(r.get("label")) is not None and integer(r.get("pred")) is not None
     ]
     if len(good) < len(rows):
-        notes.append(f"predictions_{split}.json: {len(rows) - len(good)} record(s) without label/pred skipped.")
+        notes.append(
+            f"predictions_{split}.json: {len(rows) - len(good)} record(s) without label/pred skipped."
+        )
     return good
 
 
@@ -92,7 +98,8 @@ def evaluation_numbers(split: LoadedSplit) -> SplitEvaluation:
 
 def _is_matrix(value: Any) -> bool:
     return isinstance(value, list) and all(
-        isinstance(row, list) and len(row) == len(value) and all(isinstance(c, int) for c in row) for row in value
+        isinstance(row, list) and len(row) == len(value) and all(isinstance(c, int) for c in row)
+        for row in value
     )
 
 
@@ -111,6 +118,13 @@ def _per_class(value: Any, classes: list[str]) -> list[ClassScores]:
     rows = []
     for name in order:
         s = value[name] if isinstance(value[name], dict) else {}
-        rows.append(ClassScores(str(name), number(s.get("precision")) or 0.0, number(s.get("recall")) or 0.0,
-                                number(s.get("f1")) or 0.0, integer(s.get("support")) or 0))
+        rows.append(
+            ClassScores(
+                str(name),
+                number(s.get("precision")) or 0.0,
+                number(s.get("recall")) or 0.0,
+                number(s.get("f1")) or 0.0,
+                integer(s.get("support")) or 0,
+            )
+        )
     return rows

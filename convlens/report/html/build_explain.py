@@ -36,8 +36,9 @@ def build_explanations(folder: str | Path, max_images: int = 100) -> Explanation
     scores = image_scores(summary.get("images"))
     photos = image_paths(summary.get("images"))
     order = [row.method for row in board]
-    image_dirs = sorted((d for d in folder.iterdir() if d.is_dir() and any(d.glob("*" + OVERLAY_SUFFIX))),
-                        key=natural_key)
+    image_dirs = sorted(
+        (d for d in folder.iterdir() if d.is_dir() and any(d.glob("*" + OVERLAY_SUFFIX))), key=natural_key
+    )
     if not image_dirs:
         notes.append(f"{folder} holds no <image>/<method>{OVERLAY_SUFFIX} files: nothing to show.")
     shown = [
@@ -49,13 +50,18 @@ def build_explanations(folder: str | Path, max_images: int = 100) -> Explanation
     leaderboard_png = folder / "leaderboard.png"
     from convlens.explain.evaluate import SCORE
 
-    present = {k for row in board for k in row.scores} | {k for s in scores.values() for m in s.values() for k in m}
+    present = {k for row in board for k in row.scores} | {
+        k for s in scores.values() for m in s.values() for k in m
+    }
     return ExplanationReport(
         name=folder.resolve().name,
         images=shown,
         leaderboard=board,
-        leaderboard_picture=images.picture(leaderboard_png if leaderboard_png.is_file() else None,
-                                           "faithfulness leaderboard chart", max_side=EXTRA_SIDE),
+        leaderboard_picture=images.picture(
+            leaderboard_png if leaderboard_png.is_file() else None,
+            "faithfulness leaderboard chart",
+            max_side=EXTRA_SIDE,
+        ),
         total_images=len(image_dirs),
         score_keys=[k for k in SCORE if k in present],
         higher_is_better={k: v > 0 for k, v in SCORE.items()},
@@ -89,7 +95,9 @@ def image_scores(value: Any) -> dict[str, dict[str, dict[str, float]]]:
 def image_paths(value: Any) -> dict[str, str]:
     """``{image stem: source path}`` from the summary's per-image rows."""
     rows = value if isinstance(value, list) else []
-    return {Path(str(r["image"])).stem: str(r["image"]) for r in rows if isinstance(r, dict) and r.get("image")}
+    return {
+        Path(str(r["image"])).stem: str(r["image"]) for r in rows if isinstance(r, dict) and r.get("image")
+    }
 
 
 def explained_image(
@@ -107,8 +115,13 @@ def explained_image(
     for method in methods:
         overlay = images.picture(folder / f"{method}{OVERLAY_SUFFIX}", f"{method} overlay of {folder.name}")
         panel_path = folder / f"{method}_panels.png"
-        panel = (images.picture(panel_path, f"{method}: image, heatmap and overlay of {folder.name}",
-                                max_side=PANEL_SIDE) if panels and panel_path.is_file() else None)
+        panel = (
+            images.picture(
+                panel_path, f"{method}: image, heatmap and overlay of {folder.name}", max_side=PANEL_SIDE
+            )
+            if panels and panel_path.is_file()
+            else None
+        )
         results.append(MethodResult(method, overlay, panel, per_method.get(method, {})))
     source = images.picture(photo if photo and Path(photo).is_file() else None, f"photo {folder.name}")
     return ExplainedImage(folder.name, results, source)

@@ -81,8 +81,9 @@ class PictureMaker:
 
     def photo(self, path: str, name: str, side: int) -> Picture | None:
         if (path, side) not in self._photos:
-            self._photos[(path, side)] = images.picture(path if Path(path).is_file() else None, f"photo {name}",
-                                                        max_side=side)
+            self._photos[(path, side)] = images.picture(
+                path if Path(path).is_file() else None, f"photo {name}", max_side=side
+            )
         return self._photos[(path, side)]
 
     def overlay(self, path: str, cls: int, name: str, side: int) -> Picture | None:
@@ -90,7 +91,9 @@ class PictureMaker:
         if array is None:
             return None
         label = self.classes[cls] if 0 <= cls < len(self.classes) else str(cls)
-        return images.picture(np.asarray(array), f"Grad-CAM ({self.cmap}) of {name} for class {label}", max_side=side)
+        return images.picture(
+            np.asarray(array), f"Grad-CAM ({self.cmap}) of {name} for class {label}", max_side=side
+        )
 
 
 def attach_images(

@@ -55,7 +55,9 @@ def history_charts(curves: Curves, chart_id: str = "curves") -> list[Markup]:
         if not series:
             continue
         marks = [Mark(best, f"best epoch {best}")] if best is not None else []
-        chart = line_chart(series, f"{title}: training and validation", y_label, f"{chart_id}-{key}", marks=marks)
+        chart = line_chart(
+            series, f"{title}: training and validation", y_label, f"{chart_id}-{key}", marks=marks
+        )
         charts.append(chart)
     return charts
 

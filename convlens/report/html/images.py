@@ -52,7 +52,9 @@ def _array_to_pil(array: np.ndarray) -> Image.Image:
     if array.ndim == 2:
         return Image.fromarray(np.ascontiguousarray(array), "L")
     if array.ndim == 3 and array.shape[-1] in (3, 4):
-        return _flatten(Image.fromarray(np.ascontiguousarray(array), "RGB" if array.shape[-1] == 3 else "RGBA"))
+        return _flatten(
+            Image.fromarray(np.ascontiguousarray(array), "RGB" if array.shape[-1] == 3 else "RGBA")
+        )
     raise ValueError(f"expected an image array (H, W), (H, W, 1), (H, W, 3) or (H, W, 4), got {array.shape}")
 
 
@@ -85,7 +87,9 @@ def encode(image: Image.Image, fmt: str = "jpeg", quality: int = 80) -> str:
     return f"data:{FORMATS[fmt]};base64,{base64.b64encode(buffer.getvalue()).decode('ascii')}"
 
 
-def data_uri(source: ImageSource, max_side: int = THUMBNAIL_SIDE, fmt: str = "jpeg", quality: int = 80) -> str:
+def data_uri(
+    source: ImageSource, max_side: int = THUMBNAIL_SIDE, fmt: str = "jpeg", quality: int = 80
+) -> str:
     """``source`` as a small ``data:`` URI thumbnail (longest side at most ``max_side``)."""
     return encode(thumbnail(source, max_side), fmt, quality)
 

@@ -141,14 +141,20 @@ def _axes(x: Axis, y: Axis, x_label: str, y_label: str) -> list[str]:
     for value in y.ticks:
         py = y(value)
         out.append(f'<line x1="{x.start}" x2="{x.end}" y1="{py:.1f}" y2="{py:.1f}" stroke="#e3e3e3"/>')
-        out.append(f'<text x="{x.start - 6}" y="{py + 4:.1f}" text-anchor="end">{tick_label(value, y.ticks)}</text>')
+        out.append(
+            f'<text x="{x.start - 6}" y="{py + 4:.1f}" text-anchor="end">{tick_label(value, y.ticks)}</text>'
+        )
     for value in x.ticks:
         px = x(value)
         out.append(f'<line x1="{px:.1f}" x2="{px:.1f}" y1="{y.start}" y2="{y.start + 4}" stroke="#555"/>')
-        out.append(f'<text class="x-tick" x="{px:.1f}" y="{y.start + 17}" text-anchor="middle">{int(value)}</text>')
+        out.append(
+            f'<text class="x-tick" x="{px:.1f}" y="{y.start + 17}" text-anchor="middle">{int(value)}</text>'
+        )
     out.append(f'<line x1="{x.start}" x2="{x.end}" y1="{y.start}" y2="{y.start}" stroke="#555"/>')
     out.append(f'<line x1="{x.start}" x2="{x.start}" y1="{y.end}" y2="{y.start}" stroke="#555"/>')
-    out.append(f'<text x="{(x.start + x.end) / 2:.1f}" y="{y.start + 33}" text-anchor="middle">{escape(x_label)}</text>')
+    out.append(
+        f'<text x="{(x.start + x.end) / 2:.1f}" y="{y.start + 33}" text-anchor="middle">{escape(x_label)}</text>'
+    )
     mid = (y.start + y.end) / 2
     out.append(
         f'<text x="14" y="{mid:.1f}" text-anchor="middle" transform="rotate(-90 14 {mid:.1f})">{escape(y_label)}</text>'
@@ -224,6 +230,8 @@ def _legend(series: Sequence[Series], top: float, columns: int) -> list[str]:
         if s.marker != "none":
             out.append(_marker(s.marker, lx + 13, ly, s.colour))
         text = s.label if len(s.label) <= 38 else s.label[:37] + "…"
-        out.append(f'<text x="{lx + 32:.1f}" y="{ly + 4:.1f}"><title>{escape(s.label)}</title>{escape(text)}</text>')
+        out.append(
+            f'<text x="{lx + 32:.1f}" y="{ly + 4:.1f}"><title>{escape(s.label)}</title>{escape(text)}</text>'
+        )
     out.append("</g>")
     return out
