@@ -11,7 +11,9 @@ DOG="$PETS/dog.1907.jpg"
 rm -rf "$OUT"
 mkdir -p "$OUT"
 START=$SECONDS
-step() { printf '\n\033[1m== %s\033[0m  (%ss)\n' "$*" "$((SECONDS - START))"; }
+step() { printf '\n\033[1m== %s\033[0m  (at %s s)\n' "$*" "$((SECONDS - START))"; }
+# every command says how long it took (progress bars show while it runs, in a terminal)
+convlens() { local t=$SECONDS; command convlens "$@"; printf '\033[2m   (%s s)\033[0m\n' "$((SECONDS - t))"; }
 
 step "1. Split the built-in pool (natural order, 60/20/20 per class) and inspect it"
 convlens split pets-mini "$OUT/pets" --train 60 --val 20 --test 20
@@ -46,19 +48,21 @@ cp "$OUT"/pets/test/dog/dog.198[0-3].jpg "$OUT/four-dogs/"
 convlens explain "$OUT/four-dogs" --checkpoint "$OUT/runs/pets-features" --method gradcam,gradcam++ \
   --evaluate --no-figures --out "$OUT/explain-eval"
 
-step "6. One HTML report of the runs"
-convlens report "$OUT/runs/digits" "$OUT/runs/pets-features" --out "$OUT/report.html"
+step "6. An HTML report of each run: curves, evaluation, confusion cells and top losses with Grad-CAM"
+for run in "$OUT"/runs/*; do convlens report "$run"; done
 
 step "Done in $((SECONDS - START)) s: outputs in $OUT/"
 python - "$OUT/runs" <<'EOF'
 import json, sys
 from pathlib import Path
 
-print(f"{'model (run)':32s} {'data':8s} {'test accuracy':>13s}  chance")
+print(f"{'run':14s} {'model':20s} {'test images':>11s} {'accuracy':>9s} {'chance':>7s}")
 for run in sorted(Path(sys.argv[1]).iterdir()):
     metrics = json.loads((run / "metrics_test.json").read_text())
     config = json.loads((run / "config.json").read_text())
-    name = f"{config['train'].get('base') or config['train']['model']} ({run.name})"
-    print(f"{name:32s} {metrics['count']:4d} img {metrics['accuracy']:13.3f}  {1 / len(metrics['classes']):.2f}")
+    model = config["train"].get("base") or config["train"]["model"]
+    chance = 1 / len(metrics["classes"])
+    print(f"{run.name:14s} {model:20s} {metrics['count']:11d} {metrics['accuracy']:9.3f} {chance:7.2f}")
 EOF
-echo "Open $OUT/report.html in a browser; later, browse the runs in the web app: convlens serve --runs $OUT/runs"
+echo "Reports: $OUT/runs/*/report.html (open one in a browser)."
+echo "Later, browse the runs in the web app: convlens serve --runs $OUT/runs"

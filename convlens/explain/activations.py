@@ -11,6 +11,7 @@ from matplotlib import colormaps
 from matplotlib.figure import Figure
 from torch import nn
 
+from convlens.errors import ExplainError
 from convlens.explain.cam._layers import forward_order
 from convlens.explain.cam.base import eval_frozen
 from convlens.explain.overlay import save_figure, save_image
@@ -23,17 +24,30 @@ def default_layers(model: nn.Module, x: torch.Tensor, count: int = 8) -> list[st
     """The first ``count`` named layers with a spatial (B, C, H, W) output, in forward order.
 
     Named layers are the model's ``layer_names()`` when it has them (the book's ``conv2d_1`` ...), else
-    every leaf module.
+    every leaf module. A layer name also matches a module path that ends with it (``blocks.3`` is
+    ``base.blocks.3`` in a transfer model), as ``--layers`` does.
+
+    Raises:
+        ExplainError: no layer has a spatial output.
     """
-    named = set(model.layer_names()) if hasattr(model, "layer_names") else None
+    named = list(model.layer_names()) if hasattr(model, "layer_names") else None
     with eval_frozen(model):
         order = forward_order(model, x[:1])
     names: list[str] = []
-    for name, module, shape, _ in order:
-        wanted = name in named if named is not None else not list(module.children())
-        if wanted and len(shape) == 4 and name not in names:
+    for path, module, shape, _ in order:
+        name = _layer_name(path, named) if named is not None else (path if not list(module.children()) else None)
+        if name is not None and len(shape) == 4 and name not in names:
             names.append(name)
+    if not names:
+        raise ExplainError("no layer of this model has a spatial (channels x height x width) output; give --layers")
     return names[:count]
+
+
+def _layer_name(path: str, named: list[str]) -> str | None:
+    """The layer name ``path`` stands for: itself, or the name it ends with (``base.stem`` -> ``stem``)."""
+    if path in named:
+        return path
+    return next((n for n in named if path.endswith("." + n)), None)
 
 
 def capture_activations(model: nn.Module, x: torch.Tensor, layers: Sequence[str]) -> dict[str, torch.Tensor]:

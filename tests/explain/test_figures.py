@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 from PIL import Image
 
@@ -91,3 +92,35 @@ def test_one_method_writes_no_comparison(tmp_path):
     config = ExplainConfig(tmp_path / "in", tmp_path / "out", ["gradcam"], progress=False)
     (record,) = explain_images(_loaded(), config)
     assert "methods" not in record.files and not (tmp_path / "out" / "pet" / "methods.png").exists()
+
+
+class _Transfer(torch.nn.Module):
+    """A base inside a wrapper whose layer names lack the ``base.`` prefix, as a features run's model."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.base = make_tiny()
+
+    def forward(self, x):
+        return self.base(x)
+
+    def layer_names(self):
+        return self.base.layer_names()
+
+
+def test_default_layers_of_a_transfer_model_match_by_suffix():
+    from convlens.explain.activations import capture_activations, default_layers
+
+    model, x = _Transfer(), torch.rand(1, 3, 8, 8)
+    names = default_layers(model, x)
+    assert names == ["features.0", "features.1", "features.2", "features.3"]
+    assert capture_activations(model, x, names)["features.2"].shape == (1, 16, 8, 8)
+
+
+def test_no_spatial_layer_is_an_error_not_an_empty_folder():
+    from convlens.errors import ExplainError
+    from convlens.explain.activations import default_layers
+
+    model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(12, 2))
+    with pytest.raises(ExplainError, match="--layers"):
+        default_layers(model, torch.rand(1, 3, 2, 2))
