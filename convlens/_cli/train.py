@@ -16,7 +16,9 @@ _MODES = "scratch | features | frozen | finetune"
 def train_command(
     ctx: typer.Context,
     data: str = typer.Argument(
-        ..., help="Data: a built-in name (pets-mini, digits), a split folder, or a class-folder root."
+        ...,
+        metavar="DATA",
+        help="Data: a built-in name (pets-mini, digits), a split folder, or a class-folder root.",
     ),
     model: str = typer.Option(
         "small_convnet", "--model", "-m", help="Model name (see `convlens models list`)."
@@ -85,7 +87,8 @@ def train_command(
     run = service.train(config)
     if int(os.environ.get("RANK", "0")) != 0:  # under torchrun only rank 0 reports
         return
-    last = "  ".join(f"{k} {v:.4f}" for k, v in run.last.items() if k != "epoch")
+    metrics = {k: v for k, v in run.last.items() if k != "epoch" and isinstance(v, float)}  # not "resumed"
+    last = "  ".join(f"{k} {v:.4f}" for k, v in metrics.items())
     echo(f"{run.out}: {len(run.history)} epochs  {last}")
     if run.report is not None:
         echo(f"report: {run.report}")
