@@ -16,6 +16,7 @@ from convlens._cli import explain as _explain_cli
 from convlens._cli import models as _models_cli
 from convlens._cli import report as _report_cli
 from convlens._cli import train as _train_cli
+from convlens._cli import web as _web_cli
 from convlens._cli._output import RichReporter, echo_err
 from convlens._reporting import use_reporter
 from convlens.errors import ConvlensError
@@ -42,7 +43,7 @@ def _root(
     logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, format="%(name)s: %(message)s")
 
 
-for _module in (_data_cli, _models_cli, _train_cli, _explain_cli, _report_cli):
+for _module in (_data_cli, _models_cli, _train_cli, _explain_cli, _report_cli, _web_cli):
     _module.register(app)
 
 
