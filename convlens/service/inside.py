@@ -103,7 +103,10 @@ def filter_patterns(
     if not (1 <= count <= 256 and 8 <= size <= 256 and 1 <= steps <= 1000):
         raise ConfigError("filter patterns need count 1-256, size 8-256 and steps 1-1000")
     with use_reporter(reporter), loaded.lock:
-        probe = torch.rand(1, loaded.channels, size, size, device=loaded.device)
+        # the probe runs the whole network, so it has the network's input size (a flatten layer needs it);
+        # the patterns themselves stop at the layer and may have any size
+        _, height, width = loaded.cfg.get("input_size", (loaded.channels, size, size))
+        probe = torch.rand(1, loaded.channels, int(height), int(width), device=loaded.device)
         name = layer or middle_conv_layer(loaded.model, probe)
         output = capture_activations(loaded.model, probe, [name]).get(name)
         if output is None or output.ndim != 4:

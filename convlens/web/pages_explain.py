@@ -176,8 +176,9 @@ async def faithfulness(request: Request, photo_id: str, results: str = Form(...,
 
 
 def result_of(state: AppState, photo_id: str, result_id: str) -> tuple[str, Any, Any]:
-    stored = state.photo(photo_id)
-    found = stored.results.get(result_id)
+    """A map made earlier (404 once the server has forgotten it)."""
+    stored = state.photos.get(photo_id)
+    found = stored.results.get(result_id) if stored is not None else None
     if found is None:
         raise HTTPException(404, "that map is no longer on the server; explain the photo again")
     return found

@@ -18,10 +18,12 @@ from convlens.report.html import images
 from convlens.report.html.render import environment as report_environment
 
 # The app loads its own script and styles; pictures are data: URIs or its own URLs; nothing else is fetched.
-CSP = (
+# The page repeats it in a <meta>, where frame-ancestors is not allowed (the header carries that one).
+META_CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
-    "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+    "connect-src 'self'; form-action 'self'; base-uri 'none'"
 )
+CSP = META_CSP + "; frame-ancestors 'none'"
 NAV = (("/", "Explain"), ("/runs", "Runs"), ("/inside", "Look inside"), ("/data", "Data"), ("/docs", "API"))
 
 
@@ -41,7 +43,7 @@ def environment() -> Environment:
 
 
 def render(template: str, **context: Any) -> str:
-    return environment().get_template(template).render(csp=CSP, nav=NAV, css="", **context)
+    return environment().get_template(template).render(csp=META_CSP, nav=NAV, css="", **context)
 
 
 def page(template: str, title: str, status: int = 200, active: str = "", **context: Any) -> HTMLResponse:
