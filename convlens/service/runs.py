@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from convlens._reporting import use_reporter
 from convlens.errors import CheckpointError, DataError
 
 LOCK_FILE = ".convlens.lock"
@@ -168,19 +170,36 @@ def _mtime(path: Path) -> float:
         return 0.0
 
 
-def report_view(path: str | os.PathLike[str], loaded: Any = None, cmap: str = "jet", reporter: Any = None) -> Any:
-    """The view of a run's report (:class:`convlens.report.html.views.RunReport`), ready to render in a page;
-    with ``loaded`` (the run's model) the confused images and top losses get Grad-CAM overlays, in one batched
-    pass whose progress goes to ``reporter``."""
-    from convlens._reporting import use_reporter
+def report_view(
+    path: str | os.PathLike[str], model: Callable[[], Any] | None = None, cmap: str = "jet", reporter: Any = None
+) -> Any:
+    """The view of a run's report (:class:`convlens.report.html.views.RunReport`), ready to render in a page.
+
+    Args:
+        path: the run folder.
+        model: gives the run's :class:`LoadedModel` (called only when the page shows confused images or top
+            losses): they get Grad-CAM overlays in one batched pass. A model that cannot be loaded (a run
+            without weights yet) means no overlays, with a warning.
+        cmap: the overlays' colormap.
+        reporter: gets the progress of the overlays and the warnings.
+    """
+    from convlens import _reporting
+    from convlens.errors import ConvlensError
     from convlens.report.html import build_run_report
     from convlens.service.reporting import gradcam_overlays
 
     def overlays(requests: Any) -> Any:
-        return gradcam_overlays(loaded, requests, cmap) if requests else {}
+        if not requests or model is None:
+            return {}
+        try:
+            loaded = model()
+        except ConvlensError as exc:
+            _reporting.warn(f"no Grad-CAM overlays: {exc}")
+            return {}
+        return gradcam_overlays(loaded, requests, cmap)
 
     with use_reporter(reporter):
-        return build_run_report(Path(path), overlays=overlays if loaded is not None else None, cmap=cmap)
+        return build_run_report(Path(path), overlays=overlays, cmap=cmap)
 
 
 def history_curves(path: str | os.PathLike[str]) -> Any:

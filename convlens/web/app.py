@@ -47,6 +47,7 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     app.state.convlens = state
     errors.install(app)
     app.include_router(api.router)
+    app.include_router(pages_inside.api_router)
     for module in (pages_explain, pages_jobs, pages_runs, pages_inside, pages_data):
         app.include_router(module.router)
     app.add_api_route("/static/{name}", static, methods=["GET"], include_in_schema=False)

@@ -69,13 +69,18 @@ class ModelCache:
                 f"unknown model {name[:80]!r}: choose {self.default} (or another pretrained model) or a run "
                 f"under {self.runs_root}" + (f" ({', '.join(runs)})" if runs else "")
             ) from None
+        return self.run_key(folder)
+
+    @staticmethod
+    def run_key(folder: Path) -> ModelKey:
+        """The key of the model of the run folder ``folder`` (found inside ``runs_root`` by the caller)."""
         weights = folder / "model.safetensors"
         version = weights.stat().st_mtime_ns if weights.exists() else 0
-        return ModelKey(name, folder, version)
+        return ModelKey(folder.name, folder, version)
 
-    def get(self, choice: str | None) -> Any:
-        """The loaded model of ``choice`` (blocking: call it from a worker thread)."""
-        key = self.resolve(choice)
+    def get(self, choice: str | ModelKey | None) -> Any:
+        """The loaded model of ``choice``, a name or a key (blocking: call it from a worker thread)."""
+        key = choice if isinstance(choice, ModelKey) else self.resolve(choice)
         with self._lock:
             if key in self._models:
                 self._models.move_to_end(key)

@@ -8,10 +8,11 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse
 
 from convlens import service
+from convlens.errors import DataError
 from convlens.report.html import images
 from convlens.service.samples import DataLayout, data_layout
 from convlens.web import pages_jobs, render
@@ -29,9 +30,10 @@ THUMB_SIDE = 96
 async def data_page(request: Request) -> HTMLResponse:
     state = state_of(request)
     layout, thumbs = await state.run(thumbnails, state)
+    models = await state.run(state.models.choices)
     return render.page(
         "data.html", "Data", active="/data", layout=layout, thumbs=thumbs, name=state.settings.data,
-        shown=CLASSES_SHOWN, classes=list(dict.fromkeys(c for by_class in layout.files.values() for c in by_class)),
+        shown=CLASSES_SHOWN, models=models, classes=list(dict.fromkeys(c for by_class in layout.files.values() for c in by_class)),
     )
 
 
@@ -92,3 +94,29 @@ async def check(request: Request) -> HTMLResponse:
         return {"html": render.render("data_check.html", info=info)}
 
     return await pages_jobs.start(state, "data-check", f"Checking every file of {state.settings.data}", work)
+
+
+@router.post("/data/predict", response_class=HTMLResponse)
+async def predict_class(
+    request: Request,
+    split: str = Form(..., max_length=MAX_NAME),
+    cls: str = Form(..., max_length=MAX_NAME),
+    model: str = Form("", max_length=MAX_NAME),
+) -> HTMLResponse:
+    """Run a model over every photo of one class folder (a job: progress per batch, cancellable)."""
+    state = state_of(request)
+    state.models.resolve(model)
+    paths = layout_of(state).files.get(split, {}).get(cls)
+    if not paths:
+        raise DataError(f"no class {cls!r} in split {split!r} of {state.settings.data}")
+
+    def work(reporter: Any) -> dict[str, Any]:
+        loaded = state.models.get(model)
+        options = service.PredictOptions(images=list(paths), topk=1)
+        result = service.predict(options, reporter=reporter, loaded=loaded)
+        known = cls in (loaded.classes or [])
+        right = sum(r["top"][0]["label"] == cls for r in result.records) if known else None
+        html = render.render("data_predict.html", result=result, cls=cls, split=split, right=right, model=model)
+        return {"html": html}
+
+    return await pages_jobs.start(state, "predict", f"Predicting {split}/{cls} ({len(paths)} photos)", work)

@@ -17,6 +17,7 @@ from convlens.web.pages_explain import for_model, model_names, photo_of
 from convlens.web.state import AppState, LruStore
 
 router = APIRouter(include_in_schema=False)
+api_router = APIRouter()  # the JSON route of this page, listed in the OpenAPI document
 
 GRID_SIDE = 1400  # activation grids wider than this are sent smaller (the page shows them at its width)
 
@@ -120,7 +121,7 @@ def filters_work(state: AppState, model: str, layer: str, count: int, steps: int
     return work
 
 
-@router.post("/api/jobs/filters", status_code=202, tags=["jobs"])
+@api_router.post("/api/jobs/filters", status_code=202, tags=["jobs"])
 async def filters_job(
     request: Request,
     model: str = Form("", max_length=MAX_NAME),

@@ -62,12 +62,8 @@ async def run_page(request: Request, name: str) -> HTMLResponse:
 
 async def start_report(state: AppState, folder: Path, name: str, key: str) -> HTMLResponse:
     def work(reporter: Any) -> dict[str, Any]:
-        try:
-            loaded = state.models.get(name)
-        except ConvlensError as exc:  # no usable weights yet: the report without overlays, and why
-            reporter.message(f"no Grad-CAM overlays: {exc}", "warning")
-            loaded = None
-        view = run_listing.report_view(folder, loaded, reporter=reporter)
+        # the run's own model, even when a registry model has the run's name
+        view = run_listing.report_view(folder, lambda: state.models.get(state.models.run_key(folder)), reporter=reporter)
         html = render.render("run_report.html", view=view, name=name)
         state.cache.put(key, html)
         return {"html": html}

@@ -73,6 +73,17 @@ def test_models_are_loaded_once(client, elephant):
     assert cache.loads == before
 
 
+def test_exif_orientation_is_applied(client, tmp_path):
+    """A camera's portrait photo: stored landscape (40x20) with EXIF orientation 6 (rotate 90 degrees)."""
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    path = tmp_path / "portrait.jpg"
+    Image.new("RGB", (40, 20), (200, 30, 30)).save(path, exif=exif)
+    body = client.post("/api/explain", files=upload(path), data={"model": "tiny"}).json()
+    assert decode_overlay(body["overlay"]).size == (20, 40)
+    assert 0 <= body["peak"][0] < 20 and 0 <= body["peak"][1] < 40
+
+
 def test_uploads_are_removed(client, elephant):
     client.post("/api/predict", files=upload(elephant))
     client.post("/api/predict", files={"image": ("x.txt", b"not an image", "text/plain")})
@@ -161,7 +172,8 @@ def test_a_running_job_stops_at_its_next_step(client):
 
 def test_openapi_and_offline_docs(client):
     spec = client.get("/openapi.json").json()
-    assert {"/api/predict", "/api/explain", "/api/runs", "/api/runs/{name}", "/api/jobs/{job_id}"} <= set(spec["paths"])
+    documented = {"/api/predict", "/api/explain", "/api/runs", "/api/runs/{name}", "/api/jobs/{job_id}", "/api/jobs/filters"}
+    assert documented <= set(spec["paths"]) and not any(p.startswith(("/runs", "/inside")) for p in spec["paths"])
     docs = client.get("/docs")
     assert docs.status_code == 200 and "/api/explain" in docs.text
     assert "cdn" not in docs.text.lower() and "https://" not in docs.text

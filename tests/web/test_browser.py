@@ -125,3 +125,24 @@ def test_look_inside_and_data(browser, origin, elephant, artifacts_dir):
     data.wait_for_selector("text=seed 1")
     data.screenshot(path=str(artifacts_dir / "data.png"), full_page=True)
     no_problems(data)
+
+
+def test_drop_a_photo_on_the_page(browser, origin, web_root):
+    """Drag and drop: a photo dropped on the drop zone is explained (here with the tiny run's model)."""
+    page = open_app(browser, origin)
+    page.set_default_timeout(TIMEOUT_MS)
+    page.select_option("#model", "tiny")
+    photo = web_root / "data" / "test" / "dog" / "dog.3.png"
+    transfer = page.evaluate_handle(
+        """([name, bytes]) => {
+            const data = new DataTransfer();
+            data.items.add(new File([new Uint8Array(bytes)], name, {type: "image/png"}));
+            return data;
+        }""",
+        [photo.name, list(photo.read_bytes())],
+    )
+    page.dispatch_event("#dropzone", "drop", {"dataTransfer": transfer})
+    page.wait_for_selector(".explain-result h2:has-text('dog.3.png')")
+    page.wait_for_selector("img.blend[data-blended^='jet@']")
+    assert page.locator(".top-k th.label").first.inner_text().split()[0] in ("cat", "dog")
+    no_problems(page)

@@ -112,6 +112,15 @@ def test_data_page_thumbnails_augmentation_and_check(client):
     assert "Unreadable files (0)" in check
 
 
+def test_predict_a_class_folder_as_a_job(client):
+    page = client.get("/data").text
+    assert page.count('hx-post="/data/predict"') == 6  # one per split and class
+    done = finished(client, client.post("/data/predict", data={"split": "test", "cls": "cat", "model": "tiny"}).text)
+    found = re.search(r"<strong>6</strong> photos of test/cat: <strong>(\d)</strong> predicted as cat", done)
+    assert found and 0 <= int(found.group(1)) <= 6
+    assert client.post("/data/predict", data={"split": "test", "cls": "horse"}).status_code == 422
+
+
 def test_names_are_escaped(client, web_root):
     import shutil
 
