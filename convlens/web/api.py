@@ -82,11 +82,11 @@ async def predict(
     """Top-k classes of one photo."""
     state = state_of(request)
     key = state.models.resolve(model)
-    async with state.upload(image) as path:
+    with state.upload(image) as save:
 
-        def work() -> list[dict[str, Any]]:
-            loaded = state.models.get(model)
-            photo = interactive.open_photo(path, loaded.channels, state.settings.max_pixels)
+        def work() -> list[dict[str, Any]]:  # one worker does it all: copy, decode, compute
+            loaded = state.models.get(key)
+            photo = interactive.open_photo(save(), loaded.channels, state.settings.max_pixels)
             return interactive.classify(loaded, photo, topk)
 
         top = await state.run(work)
@@ -109,11 +109,11 @@ async def explain(
     key = state.models.resolve(model)
     if cmap not in interactive.colormaps():
         raise DataError(f"cmap {cmap!r} is not one of: {', '.join(interactive.colormaps())}")
-    async with state.upload(image) as path:
+    with state.upload(image) as save:
 
         def work() -> tuple[Any, str]:
-            loaded = state.models.get(model)
-            photo = interactive.open_photo(path, loaded.channels, state.settings.max_pixels)
+            loaded = state.models.get(key)
+            photo = interactive.open_photo(save(), loaded.channels, state.settings.max_pixels)
             [found] = interactive.explain_photo(loaded, photo, [method], class_ or None, layer or None)
             return found, render.png_uri(interactive.overlay_photo(photo, found.heatmap, cmap, opacity))
 

@@ -94,8 +94,8 @@ async def explain(
 async def photo_of(state: AppState, image: UploadFile | None, photo_id: str) -> StoredPhoto:
     """The photo of a request: a new upload (decoded, kept for later requests) or one kept earlier."""
     if image is not None and image.filename:
-        async with state.upload(image) as path:
-            decoded = await state.run(interactive.open_photo, path, 3, state.settings.max_pixels)
+        with state.upload(image) as save:
+            decoded = await state.run(lambda: interactive.open_photo(save(), 3, state.settings.max_pixels))
         return state.store_photo(image.filename, decoded)
     if photo_id:
         return state.photo(photo_id)

@@ -9,9 +9,9 @@ import shutil
 import tempfile
 import threading
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import asynccontextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -84,21 +84,23 @@ class AppState:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self.pool, functools.partial(work, *args))
 
-    @asynccontextmanager
-    async def upload(self, upload: UploadFile) -> AsyncIterator[Path]:
-        """The uploaded file in a folder of its own under the server's temporary folder, removed afterwards.
+    @contextmanager
+    def upload(self, upload: UploadFile) -> Iterator[Callable[[], Path]]:
+        """A function that saves the uploaded file in a folder of its own under the server's temporary folder
+        and returns its path; call it in the worker that reads the file. The folder is removed on exit.
 
-        Raises:
-            BodyTooLarge: larger than the upload limit (413).
-            PhotoError: empty (400).
+        The function raises ``BodyTooLarge`` (413) above the upload limit and ``PhotoError`` (400) when empty.
         """
         folder = Path(tempfile.mkdtemp(dir=self.uploads))
-        path = folder / "upload"
-        try:
-            size = await self.run(copy_limited, upload.file, path, self.settings.max_upload)
-            if size == 0:
+
+        def save() -> Path:
+            path = folder / "upload"
+            if copy_limited(upload.file, path, self.settings.max_upload) == 0:
                 raise PhotoError("the uploaded file is empty (0 bytes); choose a photo", "empty")
-            yield path
+            return path
+
+        try:
+            yield save
         finally:
             shutil.rmtree(folder, ignore_errors=True)
 
