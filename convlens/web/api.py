@@ -75,6 +75,7 @@ async def models(request: Request) -> list[dict[str, str]]:
 @router.post("/api/predict", response_model=PredictResponse, tags=["photos"])
 async def predict(
     request: Request,
+    response: Response,
     image: UploadFile = File(..., description="a photo (JPEG, PNG, WebP...)"),
     model: str = Form("", max_length=MAX_NAME, description="efficientnet_lite0 (default) or a run name"),
     topk: int = Form(5, ge=1, le=1000),
@@ -89,13 +90,14 @@ async def predict(
             photo = interactive.open_photo(save(), loaded.channels, state.settings.max_pixels)
             return interactive.classify(loaded, photo, topk)
 
-        top = await state.run(work)
+        top = await state.run_timed(work, response)
     return {"model": key.name, "top": [{"label": t["label"], "wnid": t["wnid"], "prob": t["prob"]} for t in top]}
 
 
 @router.post("/api/explain", response_model=ExplainResponse, response_model_by_alias=True, tags=["photos"])
 async def explain(
     request: Request,
+    response: Response,
     image: UploadFile = File(...),
     method: str = Form("gradcam", max_length=MAX_NAME),
     model: str = Form("", max_length=MAX_NAME),
@@ -115,9 +117,10 @@ async def explain(
             loaded = state.models.get(key)
             photo = interactive.open_photo(save(), loaded.channels, state.settings.max_pixels)
             [found] = interactive.explain_photo(loaded, photo, [method], class_ or None, layer or None)
-            return found, render.png_uri(interactive.overlay_photo(photo, found.heatmap, cmap, opacity))
+            overlay = interactive.overlay_photo(photo, found.heatmap, cmap, opacity)
+            return found, render.data_uri(render.png_stored(overlay))
 
-        found, overlay = await state.run(work)
+        found, overlay = await state.run_timed(work, response)
     return {
         "method": found.method,
         "model": key.name,

@@ -6,6 +6,8 @@ from __future__ import annotations
 import base64
 import functools
 import io
+import struct
+import zlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,6 +69,25 @@ def png_bytes(array: np.ndarray) -> bytes:
     # level 1: the overlay of a photo is encoded per request; higher levels cost more time than they save bytes
     Image.fromarray(np.ascontiguousarray(array)).save(buffer, format="PNG", compress_level=1)
     return buffer.getvalue()
+
+
+def png_stored(array: np.ndarray) -> bytes:
+    """A uint8 ``(H, W, 3)`` or ``(H, W)`` array as a PNG without compression (filter none, deflate level 0).
+
+    For the API's overlays: 1.3x the bytes of a compressed PNG, but encoded 10-15x faster than PIL's encoder
+    at level 1, whose cost was as large as the Grad-CAM itself (the bytes only cross the loopback).
+    """
+    array = np.ascontiguousarray(array, dtype=np.uint8)
+    height, width = array.shape[:2]
+    colour = 2 if array.ndim == 3 else 0
+    rows = np.zeros((height, array[0].size + 1), np.uint8)  # a filter byte (0: none) before every row
+    rows[:, 1:] = array.reshape(height, -1)
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, colour, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows.tobytes(), 0)) + chunk(b"IEND", b"")
 
 
 def data_uri(body: bytes, media_type: str = "image/png") -> str:

@@ -31,6 +31,15 @@ def test_predict_the_elephant(client, elephant):
     top = response.json()["top"]
     assert top[0]["label"] == "African_elephant" and top[0]["wnid"] == "n02504458"
     assert len(top) == 3 and 0.8 < top[0]["prob"] <= 1 and top[0]["prob"] >= top[1]["prob"] >= top[2]["prob"]
+    assert response.headers["server-timing"].startswith("queue;dur=") and "compute;dur=" in response.headers["server-timing"]
+
+
+def test_uncompressed_png_round_trip():
+    from convlens.web.render import png_stored
+
+    rng = np.random.default_rng(0)
+    for array in (rng.integers(0, 256, (37, 53, 3), dtype=np.uint8), rng.integers(0, 256, (5, 9), dtype=np.uint8)):
+        assert np.array_equal(np.asarray(Image.open(io.BytesIO(png_stored(array)))), array)
 
 
 def test_explain_overlay_at_the_photos_size_and_peak_on_the_elephant(client, elephant):
