@@ -18,6 +18,7 @@ from convlens._cli import export as _export_cli
 from convlens._cli import models as _models_cli
 from convlens._cli import report as _report_cli
 from convlens._cli import train as _train_cli
+from convlens._cli import web as _web_cli
 from convlens._cli._output import RichReporter, echo, echo_err
 from convlens._cli._typer import App
 from convlens._reporting import use_reporter
@@ -52,7 +53,7 @@ def _root(
     logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, format="%(name)s: %(message)s")
 
 
-for _module in (_data_cli, _models_cli, _train_cli, _explain_cli, _report_cli, _export_cli):
+for _module in (_data_cli, _models_cli, _train_cli, _explain_cli, _report_cli, _export_cli, _web_cli):
     _module.register(app)
 
 
