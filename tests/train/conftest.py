@@ -34,6 +34,37 @@ def make_image_folder(
     return root
 
 
+TINY_OPTIONS = {
+    "model": "mnist_cnn",
+    "image_size": 32,
+    "batch_size": 4,
+    "epochs": 1,
+    "lr": 1e-3,
+    "progress": False,
+}
+"""A run that trains in a second on ``make_image_folder``'s 32-px photos."""
+
+TINY_CLI = [
+    "--model",
+    "mnist_cnn",
+    "--image-size",
+    "32",
+    "--batch-size",
+    "4",
+    "--epochs",
+    "1",
+    "--no-progress",
+]
+"""The same run as ``convlens train`` options."""
+
+
+def tiny_config(data, out, **kw):
+    """A ``TrainConfig`` of ``TINY_OPTIONS`` on ``data`` into ``out``; keyword arguments override."""
+    from convlens.train import TrainConfig
+
+    return TrainConfig(**{**TINY_OPTIONS, "data": str(data), "out": str(out), **kw})
+
+
 @pytest.fixture
 def image_folder(tmp_path):
     return make_image_folder(tmp_path / "data")

@@ -10,30 +10,16 @@ import torch
 from safetensors.torch import load_file
 
 from convlens.errors import CheckpointError, ConfigError, DataError, TrainingError
-from convlens.train import TrainConfig, train
+from convlens.train import train
 from convlens.train.evaluate import evaluate_run
 
-from .conftest import make_image_folder
+from .conftest import make_image_folder, tiny_config
 
 pytestmark = pytest.mark.usefixtures("models_contract")
 
 
-def config(data, out, **kw):
-    options = {
-        "model": "mnist_cnn",
-        "data": str(data),
-        "out": str(out),
-        "image_size": 32,
-        "batch_size": 4,
-        "epochs": 1,
-        "lr": 1e-3,
-        "progress": False,
-    }
-    return TrainConfig(**{**options, **kw})
-
-
 def test_train_writes_run_and_evaluate_reads_it(image_folder, tmp_path):
-    run = train(config(image_folder, tmp_path / "run", epochs=2))
+    run = train(tiny_config(image_folder, tmp_path / "run", epochs=2))
     assert len(run.history) == 2 and run.label_mode == "binary"
     names = {p.name for p in run.out.iterdir()}
     assert {
@@ -56,11 +42,11 @@ def test_train_writes_run_and_evaluate_reads_it(image_folder, tmp_path):
 
 def test_resume_with_more_epochs_matches_a_straight_run(image_folder, tmp_path):
     straight = train(
-        config(image_folder, tmp_path / "a", epochs=2, augment="book", dropout=0.3, model="mnist_tf")
+        tiny_config(image_folder, tmp_path / "a", epochs=2, augment="book", dropout=0.3, model="mnist_tf")
     )
-    train(config(image_folder, tmp_path / "b", epochs=1, augment="book", dropout=0.3, model="mnist_tf"))
+    train(tiny_config(image_folder, tmp_path / "b", epochs=1, augment="book", dropout=0.3, model="mnist_tf"))
     resumed = train(
-        config(
+        tiny_config(
             image_folder, tmp_path / "b", epochs=2, augment="book", dropout=0.3, model="mnist_tf", resume=True
         )
     )
@@ -70,18 +56,18 @@ def test_resume_with_more_epochs_matches_a_straight_run(image_folder, tmp_path):
 
 
 def test_resume_with_different_options_is_refused(image_folder, tmp_path):
-    train(config(image_folder, tmp_path / "run"))
+    train(tiny_config(image_folder, tmp_path / "run"))
     before = (tmp_path / "run" / "model.safetensors").read_bytes()
     with pytest.raises(TrainingError, match="--lr was 0.001, now 0.01"):
-        train(config(image_folder, tmp_path / "run", epochs=2, lr=1e-2, resume=True))
+        train(tiny_config(image_folder, tmp_path / "run", epochs=2, lr=1e-2, resume=True))
     assert (tmp_path / "run" / "model.safetensors").read_bytes() == before
 
 
 def test_out_holding_another_models_run_is_refused(image_folder, tmp_path):
-    train(config(image_folder, tmp_path / "run"))
+    train(tiny_config(image_folder, tmp_path / "run"))
     with pytest.raises(TrainingError, match="holds a run of model 'mnist_cnn'"):
         train(
-            config(
+            tiny_config(
                 image_folder,
                 tmp_path / "run",
                 base="efficientnet_lite0",
@@ -91,44 +77,44 @@ def test_out_holding_another_models_run_is_refused(image_folder, tmp_path):
             )
         )
     with pytest.raises(TrainingError, match="--resume to continue it, --overwrite"):
-        train(config(image_folder, tmp_path / "run"))
+        train(tiny_config(image_folder, tmp_path / "run"))
 
 
 def test_one_class_is_refused(tmp_path):
     data = make_image_folder(tmp_path / "one", classes=("cat",))
     with pytest.raises((DataError, ConfigError), match="class"):
-        train(config(data, tmp_path / "run"))
+        train(tiny_config(data, tmp_path / "run"))
 
 
 def test_mismatched_classes_between_splits_are_refused(tmp_path):
     data = make_image_folder(tmp_path / "d", splits=("train", "test"))
     make_image_folder(tmp_path / "d", classes=("cat", "cow"), splits=("validation",))
     with pytest.raises(DataError, match="cow|dog"):
-        train(config(data, tmp_path / "run"))
+        train(tiny_config(data, tmp_path / "run"))
 
 
 def test_resume_without_a_run_is_refused(image_folder, tmp_path):
     with pytest.raises(TrainingError, match="holds no unfinished run"):
-        train(config(image_folder, tmp_path / "nothing", resume=True))
+        train(tiny_config(image_folder, tmp_path / "nothing", resume=True))
 
 
 def test_torn_run_folder_is_detected_on_resume(image_folder, tmp_path):
-    train(config(image_folder, tmp_path / "run"))
+    train(tiny_config(image_folder, tmp_path / "run"))
     state = tmp_path / "run" / "resume" / "epoch-0001" / "model.safetensors"  # what --resume reads
     shutil.copy(tmp_path / "run" / "history.json", state)
     with pytest.raises(CheckpointError, match="does not match"):
-        train(config(image_folder, tmp_path / "run", epochs=2, resume=True))
+        train(tiny_config(image_folder, tmp_path / "run", epochs=2, resume=True))
 
 
 def test_features_mode_caches_and_reuses_features(image_folder, tmp_path):
     from convlens.train.features import cache_root
 
     kw = {"base": "efficientnet_lite0", "mode": "features", "pretrained": False, "epochs": 2}
-    first = train(config(image_folder, tmp_path / "f1", **kw))
+    first = train(tiny_config(image_folder, tmp_path / "f1", **kw))
     cached = sorted(cache_root().glob("*.safetensors"))
     assert len(cached) == 3  # train, validation, test
     stamps = [p.stat().st_mtime_ns for p in cached]
-    second = train(config(image_folder, tmp_path / "f2", **kw))
+    second = train(tiny_config(image_folder, tmp_path / "f2", **kw))
     assert [p.stat().st_mtime_ns for p in sorted(cache_root().glob("*.safetensors"))] == stamps
     assert first.history == second.history
     metrics = evaluate_run(second.out, progress=False)
@@ -137,9 +123,9 @@ def test_features_mode_caches_and_reuses_features(image_folder, tmp_path):
 
 def test_frozen_then_finetune_from_its_checkpoint(image_folder, tmp_path, capsys):
     kw = {"base": "efficientnet_lite0", "pretrained": False}
-    frozen = train(config(image_folder, tmp_path / "frozen", mode="frozen", **kw))
+    frozen = train(tiny_config(image_folder, tmp_path / "frozen", mode="frozen", **kw))
     tune = train(
-        config(
+        tiny_config(
             image_folder,
             tmp_path / "tune",
             mode="finetune",
@@ -164,7 +150,7 @@ def test_unusable_images_are_skipped_reported_and_left_alone(tmp_path):
     before = {p: p.read_bytes() for p in (truncated, not_an_image)}
 
     reporter = CollectingReporter()
-    run = train(config(data, tmp_path / "run"), reporter=reporter)
+    run = train(tiny_config(data, tmp_path / "run"), reporter=reporter)
 
     assert len(run.history) == 1
     err = "\n".join(text for level, text in reporter.messages if level == "warning")

@@ -8,6 +8,8 @@ import pytest
 
 from convlens.cli import main
 
+from .conftest import TINY_CLI
+
 pytestmark = pytest.mark.usefixtures("models_contract")
 
 
@@ -18,15 +20,7 @@ def test_train_then_evaluate(image_folder, tmp_path, capsys):
         str(image_folder),
         "--out",
         str(out),
-        "--model",
-        "mnist_cnn",
-        "--image-size",
-        "32",
-        "--batch-size",
-        "4",
-        "--epochs",
-        "1",
-        "--no-progress",
+        *TINY_CLI,
     ]
     assert main(args) == 0
     assert "1 epochs" in capsys.readouterr().out

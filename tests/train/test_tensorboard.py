@@ -14,7 +14,9 @@ from safetensors.torch import load_file
 
 from convlens.cli import main
 from convlens.errors import MissingExtra
-from convlens.train import TrainConfig, train
+from convlens.train import train
+
+from .conftest import TINY_CLI, tiny_config
 
 pytest.importorskip("tensorboard")
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
@@ -23,17 +25,7 @@ pytestmark = pytest.mark.usefixtures("models_contract")
 
 
 def config(data, out, **kw):
-    options = {
-        "model": "mnist_cnn",
-        "data": str(data),
-        "out": str(out),
-        "image_size": 32,
-        "batch_size": 4,
-        "epochs": 2,
-        "lr": 1e-3,
-        "progress": False,
-    }
-    return TrainConfig(**{**options, **kw})
+    return tiny_config(data, out, **{"epochs": 2, **kw})
 
 
 def events(folder) -> EventAccumulator:
@@ -118,17 +110,7 @@ def test_missing_tensorboard_says_how_to_install(image_folder, tmp_path, monkeyp
 
 
 def test_cli_flag_and_config_file_turn_it_on(image_folder, tmp_path):
-    common = [
-        "--model",
-        "mnist_cnn",
-        "--image-size",
-        "32",
-        "--batch-size",
-        "4",
-        "--epochs",
-        "1",
-        "--no-progress",
-    ]
+    common = TINY_CLI
     assert main(["train", str(image_folder), *common, "--out", str(tmp_path / "a"), "--tensorboard"]) == 0
     (tmp_path / "options.json").write_text(json.dumps({"tensorboard": True}))
     args = [
