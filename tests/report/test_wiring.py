@@ -10,28 +10,15 @@ import pytest
 from convlens import service
 from convlens.cli import main
 from convlens.service.reporting import recorded_options
-from convlens.train import TrainConfig
 
-from ..train.conftest import make_image_folder
+from ..train.conftest import make_image_folder, tiny_config
 from ._html import check_page
 from ._real import copy_run, wrong_records
 
 
-def _quick(data, out, **options) -> TrainConfig:
-    settings = {
-        "model": "mnist_cnn",
-        "image_size": 32,
-        "batch_size": 4,
-        "epochs": 1,
-        "lr": 1e-3,
-        "progress": False,
-    }
-    return TrainConfig(data=str(data), out=str(out), **{**settings, **options})
-
-
 def test_train_report_writes_the_page_and_evaluate_refreshes_it(tmp_path):
     data = make_image_folder(tmp_path / "data")
-    run = service.train(_quick(data, tmp_path / "run", report=True))
+    run = service.train(tiny_config(data, tmp_path / "run", report=True))
     assert run.report == run.out / "report.html"
     first = run.report.read_text()
     check_page(first)
@@ -107,8 +94,8 @@ def test_a_failed_refresh_is_a_warning_not_a_failed_evaluation(real_run, tmp_pat
 
 def test_report_never_blocks_a_resume(tmp_path):
     data = make_image_folder(tmp_path / "data")
-    service.train(_quick(data, tmp_path / "run", epochs=1))
-    resumed = service.train(_quick(data, tmp_path / "run", epochs=2, resume=True, report=True))
+    service.train(tiny_config(data, tmp_path / "run", epochs=1))
+    resumed = service.train(tiny_config(data, tmp_path / "run", epochs=2, resume=True, report=True))
     assert len(resumed.history) == 2 and resumed.report is not None and resumed.report.is_file()
 
 

@@ -11,7 +11,7 @@ import pytest
 from convlens.cli import main
 
 from .._corpus import build_corpus, tree_digest
-from ..train.conftest import make_image_folder
+from ..train.conftest import TINY_CLI, make_image_folder
 
 
 @pytest.fixture(scope="module")
@@ -104,15 +104,9 @@ def test_every_folder_kind_through_train_and_evaluate(world, cli, tmp_path):
         code, text = cli(
             "train",
             case.path,
-            "--model",
-            "mnist_cnn",
-            "--image-size",
-            "32",
-            "--epochs",
-            "1",
+            *TINY_CLI,
             "--out",
             tmp_path / f"t{i}",
-            "--no-progress",
         )
         if case.load == "usable":  # loads; training may still refuse it (one class, an empty split)
             assert code == 0 or "error:" in text, f"{case.kind}: {text}"
@@ -194,17 +188,11 @@ def test_damaged_runs_are_one_line_errors_everywhere(world, cli, tmp_path, kind)
         (
             "train",
             world["tmp"] / "data",
-            "--model",
-            "mnist_cnn",
-            "--image-size",
-            "32",
-            "--epochs",
-            "1",
+            *TINY_CLI,
             "--out",
             tmp_path / "next",
             "--init-from",
             run,
-            "--no-progress",
         ),
     ]
     failures = 0
