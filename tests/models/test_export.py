@@ -104,7 +104,8 @@ def test_features_run_exports_base_and_head(runs, tmp_path):
     assert_any_batch(result.path, load_run(runs / "features")[0])
     meta = read_metadata(result.path)
     assert meta["model"] == "efficientnet_lite0" and meta["classes"] == ["cat", "dog"]
-    assert meta["mean"] == [0.5] * 3 and meta["crop_mode"] == "crop_then_resize" and meta["crop_pct"] == 0.875
+    # a run is fed as training fed it: the whole photo resized, no ImageNet crop
+    assert meta["mean"] == [0.5] * 3 and meta["crop_pct"] == 1.0 and meta["interpolation"] == "bilinear"
 
 
 def tiny_lite(seed: int = 0) -> EfficientNetLite:
