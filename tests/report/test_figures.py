@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 from PIL import Image
 
@@ -58,3 +60,28 @@ def test_gallery_captions_are_legible(tmp_path):
     path = plot_gallery(images, ["cat → dog\np(dog) 0.91 · loss 2.41"] * 3, tmp_path / "g.png", title="Top losses")
     width, height = Image.open(path).size
     assert width >= 3 * 250 and height >= 300  # about 290 x 350 px a tile at 100 dpi
+
+
+def test_top_loss_gallery_has_a_header_and_names_actual_predicted_probability_loss(tmp_path, monkeypatch):
+    import convlens.report
+    from convlens.runs import RunDir
+    from convlens.train.evaluate import write_figures
+
+    drawn = {}
+
+    def gallery(images, captions, path, title=""):
+        drawn.update(images=images, captions=captions, title=title)
+        return Path(path)
+
+    monkeypatch.setattr(convlens.report, "plot_gallery", gallery)
+    records = [
+        {"label": 0, "pred": 1, "prob_pred": 0.91, "loss": 2.41},
+        {"label": 1, "pred": 1, "prob_pred": 0.99, "loss": 0.01},
+        {"label": 1, "pred": 0, "prob_pred": 0.55, "loss": 0.80},
+    ]
+    dataset = type("D", (), {"images": [np.full((8, 8, 3), k, np.uint8) for k in range(3)]})()
+    metrics = {"classes": ["cat", "dog"], "confusion_matrix": [[0, 1], [1, 1]]}
+    write_figures(RunDir(tmp_path), "test", dataset, records, metrics)
+    assert all(word in drawn["title"] for word in ("actual → predicted", "probability", "loss"))
+    assert drawn["captions"] == ["cat → dog\np(dog) 0.91 · loss 2.41", "dog → cat\np(cat) 0.55 · loss 0.80"]
+    assert [int(image[0, 0, 0]) for image in drawn["images"]] == [0, 2]  # the wrong ones, largest loss first
