@@ -24,5 +24,7 @@ def save_figure(fig: Any, path: str | Path, dpi: int = 100) -> Path:
     """Write ``fig`` as PNG atomically."""
     path = Path(path)
     fig.tight_layout()
-    write_with_atomic(path, lambda tmp: fig.savefig(tmp, dpi=dpi, format="png"))
+    # tight_layout leaves square panels (imshow) short of room for rotated tick labels: the x label of a
+    # 10-class confusion matrix fell off the bottom; a tight bounding box keeps every label in the PNG.
+    write_with_atomic(path, lambda tmp: fig.savefig(tmp, dpi=dpi, format="png", bbox_inches="tight", pad_inches=0.1))
     return path

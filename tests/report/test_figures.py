@@ -85,3 +85,19 @@ def test_top_loss_gallery_has_a_header_and_names_actual_predicted_probability_lo
     assert all(word in drawn["title"] for word in ("actual → predicted", "probability", "loss"))
     assert drawn["captions"] == ["cat → dog\np(dog) 0.91 · loss 2.41", "dog → cat\np(cat) 0.55 · loss 0.80"]
     assert [int(image[0, 0, 0]) for image in drawn["images"]] == [0, 2]  # the wrong ones, largest loss first
+
+
+def _border_is_blank(path) -> bool:
+    grey = np.asarray(Image.open(path).convert("L"))
+    return all(int(edge.min()) == 255 for edge in (grey[:3], grey[-3:], grey[:, :3], grey[:, -3:]))
+
+
+def test_no_label_is_cut_off_at_the_edge_of_a_saved_figure(tmp_path):
+    from convlens.report import plot_confusion, plot_curves
+
+    rng = np.random.default_rng(0)
+    for n in (2, 10, 30):  # the 10-class matrix's "predicted" label fell off the bottom
+        matrix = rng.integers(0, 40, (n, n))
+        path = plot_confusion(matrix, [f"class {i}" for i in range(n)], tmp_path / f"confusion{n}.png")
+        assert _border_is_blank(path), n
+    assert _border_is_blank(plot_curves(_history(3, resumed_at=2), tmp_path / "curves.png", title="run"))
