@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from convlens.report import plot_gallery
@@ -101,3 +102,19 @@ def test_no_label_is_cut_off_at_the_edge_of_a_saved_figure(tmp_path):
         path = plot_confusion(matrix, [f"class {i}" for i in range(n)], tmp_path / f"confusion{n}.png")
         assert _border_is_blank(path), n
     assert _border_is_blank(plot_curves(_history(3, resumed_at=2), tmp_path / "curves.png", title="run"))
+
+
+@pytest.mark.parametrize("count", [3, 8])
+def test_the_gallery_header_covers_no_caption(count):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from convlens.report._figure import lay_out
+    from convlens.report.gallery import gallery_figure
+
+    images = [np.zeros((40, 40, 3), np.uint8)] * count
+    fig = gallery_figure(images, ["dog → cat\np(cat) 0.53 · loss 0.75"] * count, title="Top losses on test: …")
+    lay_out(fig)  # as save_figure does; the one-row gallery's header lay over its captions
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    header = fig._suptitle.get_window_extent(renderer)
+    captions = [ax.title.get_window_extent(renderer) for ax in fig.axes if ax.get_title()]
+    assert len(captions) == count and not any(header.overlaps(box) for box in captions)
