@@ -57,3 +57,15 @@ def test_the_readme_python_snippet_learns(tmp_path):
     subprocess.run([sys.executable, "snippet.py"], cwd=tmp_path, env=env, check=True, capture_output=True)
     metrics = json.loads((tmp_path / "work" / "runs" / "pets" / "metrics_test.json").read_text())
     assert metrics["accuracy"] >= LEAST["pets-features"] and metrics["count"] == 40
+
+
+def test_every_image_the_readme_shows_is_a_png_in_docs_images():
+    from PIL import Image
+
+    root = DEMO.parents[1]
+    shown = re.findall(r"!\[[^\]]+\]\(([^)]+)\)", (root / "README.md").read_text())
+    assert len(shown) >= 7  # the report screenshot and the six figures of issue #15
+    for path in shown:
+        assert path.startswith("docs/images/") and path.endswith(".png"), path
+        with Image.open(root / path) as image:
+            assert image.format == "PNG" and image.width >= 600, path  # legible at its own size

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+from matplotlib.figure import Figure
 
 from convlens.report._figure import new_figure, save_figure
 
@@ -19,6 +20,11 @@ def plot_gallery(
     Captions are drawn at 11 pt above each image, with room for two lines, so they stay legible when the PNG
     is shown at its own size.
     """
+    return save_figure(gallery_figure(images, captions, cols, title), path)
+
+
+def gallery_figure(images: Sequence[np.ndarray], captions: Sequence[str], cols: int = 4, title: str = "") -> Figure:
+    """The figure :func:`plot_gallery` writes."""
     count = max(len(images), 1)
     cols = min(cols, count)
     rows = math.ceil(count / cols)
@@ -34,7 +40,7 @@ def plot_gallery(
         axes.flat[0].text(0.5, 0.5, "no images", ha="center", va="center")
     if title:
         fig.suptitle(title, fontsize=12, fontweight="bold")
-    return save_figure(fig, path)
+    return fig
 
 
 def top_losses(losses: np.ndarray, k: int = 16, wrong: np.ndarray | None = None) -> np.ndarray:

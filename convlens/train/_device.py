@@ -69,7 +69,7 @@ def describe(precision: Precision) -> str:
         where = f"cuda:{precision.device.index or 0} ({torch.cuda.get_device_name(precision.device)})"
     mode = {"bf16": "bf16 autocast", "fp16": "fp16 autocast + loss scaling", "fp32": "fp32"}[precision.name]
     layout = " + channels_last" if precision.channels_last else ""
-    return f"device {where} · precision {mode}{layout} · {torch.get_num_threads()} threads · torch {torch.__version__}"
+    return f"device {where} · precision {mode}{layout} · threads {torch.get_num_threads()} · torch {torch.__version__}"
 
 
 def environment(precision: Precision) -> dict[str, object]:

@@ -93,6 +93,8 @@ def test_evaluate_writes_summary_leaderboard_and_pointing_game(tmp_path, stand_i
             0 <= row["deletion_auc"] <= 1 and 0 <= row["insertion_auc"] <= 1 and 0 <= row["average_drop"] <= 1
         )
     assert (out / "leaderboard.png").stat().st_size > 0
+    names = stand_in.class_names()
+    assert all(row["class_name"] == names[row["class"]] for row in summary["images"])  # the name beside the index
 
 
 def test_activations_and_filters_commands(tmp_path, stand_in, capsys):

@@ -124,3 +124,17 @@ def test_no_spatial_layer_is_an_error_not_an_empty_folder():
     model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(12, 2))
     with pytest.raises(ExplainError, match="--layers"):
         default_layers(model, torch.rand(1, 3, 2, 2))
+
+
+@pytest.mark.parametrize("count, grid", [(1, (1, 2)), (3, (1, 4)), (5, (2, 4))])
+def test_methods_figure_has_the_photo_then_one_titled_panel_per_method(count, grid):
+    from convlens.explain.overlay import methods_figure
+
+    photo = np.zeros((20, 30, 3), np.uint8)
+    shown = {f"method{k}": photo for k in range(count)}
+    fig = methods_figure(photo, shown, "pet.png · class cat")
+    drawn = [ax for ax in fig.axes if ax.images]
+    assert [ax.get_title() for ax in drawn] == ["image", *shown]
+    assert len(fig.axes) == grid[0] * grid[1]  # at most 4 a row; the spare cells stay blank
+    assert fig.get_size_inches()[0] == pytest.approx(3.0 * grid[1])
+    assert fig._suptitle.get_text() == "pet.png · class cat"

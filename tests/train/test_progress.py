@@ -48,4 +48,5 @@ def test_each_epoch_bar_reaches_n_of_n_and_the_epoch_line_follows(image_folder, 
     lines = [m for m in reporter.messages if m.startswith("epoch ")]
     assert len(lines) == 2
     assert re.match(r"epoch 2/2  \d+\.\ds  \d+ms/step  loss \d\.\d{4}  acc .* val_acc \d\.\d{4}", lines[1])
-    assert reporter.messages[0].startswith("device ")  # device, precision and threads first
+    # device, precision and threads first ("1 threads" read badly: the label comes first, as for the others)
+    assert re.match(r"device cpu · precision (fp32|bf16 autocast).* · threads \d+ · torch ", reporter.messages[0])

@@ -36,3 +36,19 @@ def test_the_cli_prints_metrics_but_not_the_mark(image_folder, tmp_path, capsys)
     assert main([*args, "--epochs", "2", "--resume"]) == 0
     last = capsys.readouterr().out.strip().splitlines()[-1]
     assert "2 epochs" in last and "val_acc" in last and "resumed" not in last
+
+
+def test_the_curves_png_of_a_resumed_run_is_drawn_with_the_mark(image_folder, tmp_path, monkeypatch):
+    from convlens.report import curves
+
+    drawn = []
+    original = curves.curves_figure
+    monkeypatch.setattr(curves, "curves_figure", lambda *a, **k: drawn.append(original(*a, **k)) or drawn[-1])
+    out = tmp_path / "run"
+    train(_config(image_folder, out, epochs=1))
+    drawn.clear()
+    train(_config(image_folder, out, epochs=2, resume=True))
+    assert drawn and (out / "curves.png").exists()
+    for fig in drawn:  # curves.png and curves_smoothed.png
+        marks = [line for line in fig.axes[0].get_lines() if line.get_label() == "resumed"]
+        assert len(marks) == 1 and list(marks[0].get_xdata()) == [1.5, 1.5]
