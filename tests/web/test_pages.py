@@ -55,6 +55,12 @@ def test_explain_flow_with_another_class_and_downloads(client, elephant):
     faith = client.post(f"/explain/{photo_id}/faithfulness", data={"results": results})
     assert faith.status_code == 200 and "Deletion AUC" in faith.text and "Indian_elephant" in faith.text
 
+    state = state_of(client)
+    for n in range(state.photos.capacity):  # newer photos push the elephant out of the server's memory
+        state.store_photo(f"other-{n}.png", np.zeros((4, 4, 3), np.uint8))
+    for gone in (client.get(npy), client.post(f"/explain/{photo_id}/faithfulness", data={"results": results})):
+        assert gone.status_code == 404 and "explain the photo again" in gone.json()["error"]
+
 
 def test_model_options_list_classes_and_layers(client):
     options = client.get("/explain/options?model=tiny").text
