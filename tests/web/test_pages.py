@@ -97,6 +97,12 @@ def test_look_inside(client, elephant):
     fragment = client.post("/inside/activations", files=upload(elephant)).text
     grids = re.findall(r'data-url="(/inside/[\w-]+/\d+/)"', fragment)
     assert len(grids) == 8 and "stem" in fragment
+    # blocks.1 has 24 channels, 16 a row: the 8 places after the last channel are transparent, the channels opaque
+    picture = re.search(r'src="data:image/png;base64,([^"]+)" alt="every channel of layer blocks.1"', fragment)
+    alpha = np.asarray(Image.open(io.BytesIO(base64.b64decode(picture.group(1)))).convert("LA"))[..., 1]
+    height, width = alpha.shape
+    assert (alpha[: height // 2] == 255).all() and (alpha[height // 2 :, : width // 2] == 255).all()
+    assert (alpha[height // 2 :, width // 2 :] == 0).all()
     channel = client.get(grids[0] + "5.png")
     assert channel.status_code == 200 and Image.open(io.BytesIO(channel.content)).size == (224, 224)
     layers = client.get("/inside/layers?model=tiny").text
