@@ -9,8 +9,9 @@ as many client threads (one ``httpx.Client`` each). The API's answer also carrie
 encoding it is timed in-process on its own and reported, and each API answer's ``Server-Timing`` (the wait
 for a worker, the work in it: copy, decode, compute, encode) is reported as medians. Blocks of the two sides
 alternate, so that load from other processes hits both; p50 and p95 of the per-request latency are printed with
-the machine load, and the CPU time a request costs on each side (this process's during the in-process blocks, the
-server's during the API blocks), which other processes' load does not inflate the way it inflates wall times.
+the machine load, and the CPU time a request costs on each side (this process's during the in-process blocks; the
+server's, plus this process's as the HTTP client, during the API blocks), which other processes' load does not
+inflate the way it inflates wall times.
 """
 
 from __future__ import annotations
@@ -82,19 +83,20 @@ def row(kind: str, concurrency: int, args: Any, local_call: Any, api_call: Any, 
     remote: list[float] = []
     SERVER.clear()
     per_block = max(concurrency, args.requests // args.blocks)
-    cpu_local = cpu_remote = 0.0
+    cpu_local = cpu_remote = cpu_client = 0.0
     for _ in range(args.blocks):
         before = time.process_time()
         local += timed_block(local_call, concurrency, per_block)
         cpu_local += time.process_time() - before
-        before = cpu_seconds(pid)
+        before, client_before = cpu_seconds(pid), time.process_time()
         remote += timed_block(api_call, concurrency, per_block)
         cpu_remote += cpu_seconds(pid) - before
+        cpu_client += time.process_time() - client_before
     lp50, lp95 = percentile(local, 50), percentile(local, 95)
     rp50, rp95 = percentile(remote, 50), percentile(remote, 95)
     queue = float(np.median([q for q, _ in SERVER]))
     compute = float(np.median([c for _, c in SERVER]))
-    cpu = f"{cpu_local * 1000 / len(local):.0f} / {cpu_remote * 1000 / len(remote):.0f}"
+    cpu = f"{cpu_local * 1000 / len(local):.0f} / {cpu_remote * 1000 / len(remote):.0f} + {cpu_client * 1000 / len(remote):.0f}"
     return (
         f"| {kind} | {concurrency} | {lp50:.0f} / {lp95:.0f} | {rp50:.0f} / {rp95:.0f} | "
         f"{rp50 / lp50:.2f}× | {rp95 / lp95:.2f}× | {queue:.0f} / {compute:.0f} | {cpu} | {load()} |"
@@ -117,7 +119,7 @@ def main() -> None:
             timed_block(lambda w, k=kind: over_http(clients[w], url, k, content), 1, 3)
         print(f"PNG + base64 of the 500x375 overlay: {png_seconds(loaded) * 1000:.1f} ms (part of the API's answer)")
         print("| kind | concurrency | in-process p50 / p95 ms | API p50 / p95 ms | API / in-process p50 | p95 | "
-              "server: queue / compute p50 ms | CPU ms a request: in-process / server | load |")
+              "server: queue / compute p50 ms | CPU ms a request: in-process / server + client | load |")
         print("|---|---:|---:|---:|---:|---:|---:|---:|---|")
         for kind in ("predict", "gradcam"):
             for concurrency in args.concurrency:
