@@ -121,4 +121,5 @@ def test_accepted_connections_send_without_delay():
             server.close()
             await server.wait_closed()
 
-    assert asyncio.run(accepted_nodelay()) != 0
+    with ThreadPoolExecutor(1) as thread:  # a loop of its own (playwright's sync API may run one in this thread)
+        assert thread.submit(asyncio.run, accepted_nodelay()).result(timeout=60) != 0
