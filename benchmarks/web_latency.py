@@ -7,8 +7,11 @@ In-process: the calls the endpoints make, on the file (``open_photo`` + ``classi
 to ``POST /api/predict`` / ``POST /api/explain`` of a ``convlens serve`` subprocess on a free loopback port, from
 as many client threads (one ``httpx.Client`` each). The API's answer also carries the overlay as a PNG data URI;
 encoding it is timed in-process on its own and reported, and each API answer's ``Server-Timing`` (the wait
-for a worker, the work in it: copy, decode, compute, encode) is reported as medians. Blocks of the two sides alternate, so that load from
-other processes hits both; p50 and p95 of the per-request latency are printed with the machine load.
+for a worker, the work in it: copy, decode, compute, encode) is reported as medians. Blocks of the two sides
+alternate, so that load from other processes hits both; p50 and p95 of the per-request latency are printed with
+the machine load, and the CPU time a request costs on each side (this process's during the in-process blocks; the
+server's, plus this process's as the HTTP client, during the API blocks), which other processes' load does not
+inflate the way it inflates wall times.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from typing import Any
 
 import httpx
 import numpy as np
-from _web import ELEPHANT, load, server
+from _web import ELEPHANT, cpu_seconds, load, server
 
 from convlens import service
 from convlens.service import interactive
@@ -74,6 +77,32 @@ def png_seconds(loaded: Any, repeats: int = 10) -> float:
     return (time.perf_counter() - start) / repeats
 
 
+def row(kind: str, concurrency: int, args: Any, local_call: Any, api_call: Any, pid: int) -> str:
+    """One table row: ``args.blocks`` alternating blocks of in-process calls and API requests."""
+    local: list[float] = []
+    remote: list[float] = []
+    SERVER.clear()
+    per_block = max(concurrency, args.requests // args.blocks)
+    cpu_local = cpu_remote = cpu_client = 0.0
+    for _ in range(args.blocks):
+        before = time.process_time()
+        local += timed_block(local_call, concurrency, per_block)
+        cpu_local += time.process_time() - before
+        before, client_before = cpu_seconds(pid), time.process_time()
+        remote += timed_block(api_call, concurrency, per_block)
+        cpu_remote += cpu_seconds(pid) - before
+        cpu_client += time.process_time() - client_before
+    lp50, lp95 = percentile(local, 50), percentile(local, 95)
+    rp50, rp95 = percentile(remote, 50), percentile(remote, 95)
+    queue = float(np.median([q for q, _ in SERVER]))
+    compute = float(np.median([c for _, c in SERVER]))
+    cpu = f"{cpu_local * 1000 / len(local):.0f} / {cpu_remote * 1000 / len(remote):.0f} + {cpu_client * 1000 / len(remote):.0f}"
+    return (
+        f"| {kind} | {concurrency} | {lp50:.0f} / {lp95:.0f} | {rp50:.0f} / {rp95:.0f} | "
+        f"{rp50 / lp50:.2f}× | {rp95 / lp95:.2f}× | {queue:.0f} / {compute:.0f} | {cpu} | {load()} |"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=40, help="requests per side, kind and concurrency")
@@ -83,33 +112,20 @@ def main() -> None:
     print(f"start: {load()}")
     loaded = service.load_model()
     content = ELEPHANT.read_bytes()
-    with server() as (url, _pid):
+    with server() as (url, pid):
         clients = [httpx.Client(timeout=600) for _ in range(max(args.concurrency))]
         for kind in ("predict", "gradcam"):  # warm-up: both sides, both kinds
             timed_block(lambda w, k=kind: in_process(loaded, k), 1, 3)
             timed_block(lambda w, k=kind: over_http(clients[w], url, k, content), 1, 3)
         print(f"PNG + base64 of the 500x375 overlay: {png_seconds(loaded) * 1000:.1f} ms (part of the API's answer)")
         print("| kind | concurrency | in-process p50 / p95 ms | API p50 / p95 ms | API / in-process p50 | p95 | "
-              "server: queue / compute p50 ms | load |")
-        print("|---|---:|---:|---:|---:|---:|---:|---|")
+              "server: queue / compute p50 ms | CPU ms a request: in-process / server + client | load |")
+        print("|---|---:|---:|---:|---:|---:|---:|---:|---|")
         for kind in ("predict", "gradcam"):
             for concurrency in args.concurrency:
-                local: list[float] = []
-                remote: list[float] = []
-                SERVER.clear()
-                per_block = max(concurrency, args.requests // args.blocks)
-                for _ in range(args.blocks):
-                    local += timed_block(lambda w, k=kind: in_process(loaded, k), concurrency, per_block)
-                    remote += timed_block(lambda w, k=kind: over_http(clients[w], url, k, content), concurrency, per_block)
-                lp50, lp95 = percentile(local, 50), percentile(local, 95)
-                rp50, rp95 = percentile(remote, 50), percentile(remote, 95)
-                queue = float(np.median([q for q, _ in SERVER]))
-                compute = float(np.median([c for _, c in SERVER]))
-                print(
-                    f"| {kind} | {concurrency} | {lp50:.0f} / {lp95:.0f} | {rp50:.0f} / {rp95:.0f} | "
-                    f"{rp50 / lp50:.2f}× | {rp95 / lp95:.2f}× | {queue:.0f} / {compute:.0f} | {load()} |",
-                    flush=True,
-                )
+                local_call = lambda w, k=kind: in_process(loaded, k)
+                api_call = lambda w, k=kind: over_http(clients[w], url, k, content)
+                print(row(kind, concurrency, args, local_call, api_call, pid), flush=True)
         for client in clients:
             client.close()
     print(f"end: {load()}")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
+import numpy as np
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 from starlette.exceptions import HTTPException
@@ -53,7 +54,7 @@ async def activations(
         layers = inside.photo_activations(loaded, for_model(stored.photo, loaded.channels))
         activation_id = secrets.token_urlsafe(8)
         store(state).put(activation_id, layers)
-        return activation_id, [(i, layer, render.png_uri(shrink_grid(layer.grid))) for i, layer in enumerate(layers)]
+        return activation_id, [(i, layer, render.png_uri(grid_picture(layer))) for i, layer in enumerate(layers)]
 
     activation_id, layers = await state.run(work)
     return render.fragment(
@@ -70,11 +71,17 @@ def store(state: AppState) -> LruStore:
     return found
 
 
-def shrink_grid(grid: Any) -> Any:
-    if grid.shape[1] <= GRID_SIDE:
-        return grid
+def grid_picture(layer: Any) -> Any:
+    """A layer's grid as grey + alpha, no wider than ``GRID_SIDE``: the places after the last channel are
+    transparent (black there read as channels that never fire)."""
+    grid, (channels, tile_h, tile_w) = layer.grid, layer.shape
+    alpha = np.full_like(grid, 255)
+    for k in range(channels, (grid.shape[0] // tile_h) * (grid.shape[1] // tile_w)):
+        row, col = divmod(k, grid.shape[1] // tile_w)
+        alpha[row * tile_h : (row + 1) * tile_h, col * tile_w : (col + 1) * tile_w] = 0
+    picture = np.stack([grid, alpha], axis=-1)
     step = -(-grid.shape[1] // GRID_SIDE)
-    return grid[::step, ::step]
+    return picture[::step, ::step]
 
 
 @router.get("/inside/{activation_id}/{layer_index}/{channel}.png")

@@ -64,7 +64,7 @@ def error_page(status: int, message: str) -> HTMLResponse:
 
 
 def png_bytes(array: np.ndarray) -> bytes:
-    """Lossless PNG of a uint8 ``(H, W)`` or ``(H, W, 3)`` array."""
+    """Lossless PNG of a uint8 ``(H, W)``, ``(H, W, 2)`` (grey + alpha) or ``(H, W, 3)`` array."""
     buffer = io.BytesIO()
     # level 1: the overlay of a photo is encoded per request; higher levels cost more time than they save bytes
     Image.fromarray(np.ascontiguousarray(array)).save(buffer, format="PNG", compress_level=1)

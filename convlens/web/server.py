@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import quote
 
 from convlens.web.settings import WebSettings, is_wildcard
@@ -12,8 +14,6 @@ def url_of(settings: WebSettings, port: int) -> str:
     """The address to open, with the token when the server needs one."""
     host = settings.host
     if is_wildcard(host):
-        import socket
-
         host = socket.gethostname()
     shown = f"[{host}]" if ":" in host else host
     query = f"?token={quote(settings.token)}" if settings.token else ""
@@ -35,7 +35,21 @@ def serve(settings: WebSettings, announce: Callable[[str], None]) -> None:
         server_header=False,
         timeout_graceful_shutdown=5,
     )
-    sock = config.bind_socket()
+    sock = listening_socket(config)
     settings.port = sock.getsockname()[1]
     announce(url_of(settings, settings.port))
     uvicorn.Server(config).run(sockets=[sock])
+
+
+def listening_socket(config: Any) -> socket.socket:
+    """The socket uvicorn's ``config`` binds, marked as TCP.
+
+    ``Config.bind_socket`` leaves the socket's ``proto`` at 0; accepted connections inherit it, and asyncio sets
+    ``TCP_NODELAY`` only on sockets whose ``proto`` is TCP. Without it every request on a kept-alive connection
+    after the first waited ~40 ms for the client's delayed ACK (uvicorn issue #3149): most of what the API added
+    to a Lite0 predict on a kept-alive connection.
+    """
+    sock = config.bind_socket()
+    if sock.family in (socket.AF_INET, socket.AF_INET6) and sock.proto != socket.IPPROTO_TCP:
+        sock = socket.socket(sock.family, sock.type, socket.IPPROTO_TCP, fileno=sock.detach())
+    return sock

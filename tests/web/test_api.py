@@ -10,6 +10,8 @@ import time
 import numpy as np
 from PIL import Image
 
+from convlens.runs import RunDir
+
 from .conftest import state_of, upload
 
 
@@ -116,7 +118,15 @@ def test_a_run_is_training_while_its_lock_is_held(client, web_root):
         states = {r["name"]: r["state"] for r in client.get("/api/runs").json()}
         assert states == {"tiny": "done", "tiny-copy": "training"}
         live = client.get("/runs/tiny-copy/curves")
-        assert live.status_code == 200 and 'hx-trigger="every 2s"' in live.text
+        assert live.status_code == 200 and 'hx-trigger="every 2s"' in live.text and 'data-epochs="3"' in live.text
+        run = RunDir(web_root / "runs" / "tiny-copy")
+        history = run.history()
+        try:  # the trainer finishes an epoch: the next poll draws it
+            run.write_history([*history, {**history[-1], "epoch": 4, "val_loss": 0.5}])
+            grown = client.get("/runs/tiny-copy/curves").text
+            assert 'data-epochs="4"' in grown and 'hx-trigger="every 2s"' in grown
+        finally:
+            run.write_history(history)
         fcntl.flock(lock, fcntl.LOCK_UN)
     # the lookup never takes the lock: a trainer can take it right after
     with open(web_root / "runs" / "tiny-copy" / ".convlens.lock", "a+") as lock:

@@ -55,6 +55,12 @@ def test_explain_flow_with_another_class_and_downloads(client, elephant):
     faith = client.post(f"/explain/{photo_id}/faithfulness", data={"results": results})
     assert faith.status_code == 200 and "Deletion AUC" in faith.text and "Indian_elephant" in faith.text
 
+    state = state_of(client)
+    for n in range(state.photos.capacity):  # newer photos push the elephant out of the server's memory
+        state.store_photo(f"other-{n}.png", np.zeros((4, 4, 3), np.uint8))
+    for gone in (client.get(npy), client.post(f"/explain/{photo_id}/faithfulness", data={"results": results})):
+        assert gone.status_code == 404 and "explain the photo again" in gone.json()["error"]
+
 
 def test_model_options_list_classes_and_layers(client):
     options = client.get("/explain/options?model=tiny").text
@@ -91,6 +97,12 @@ def test_look_inside(client, elephant):
     fragment = client.post("/inside/activations", files=upload(elephant)).text
     grids = re.findall(r'data-url="(/inside/[\w-]+/\d+/)"', fragment)
     assert len(grids) == 8 and "stem" in fragment
+    # blocks.1 has 24 channels, 16 a row: the 8 places after the last channel are transparent, the channels opaque
+    picture = re.search(r'src="data:image/png;base64,([^"]+)" alt="every channel of layer blocks.1"', fragment)
+    alpha = np.asarray(Image.open(io.BytesIO(base64.b64decode(picture.group(1)))).convert("LA"))[..., 1]
+    height, width = alpha.shape
+    assert (alpha[: height // 2] == 255).all() and (alpha[height // 2 :, : width // 2] == 255).all()
+    assert (alpha[height // 2 :, width // 2 :] == 0).all()
     channel = client.get(grids[0] + "5.png")
     assert channel.status_code == 200 and Image.open(io.BytesIO(channel.content)).size == (224, 224)
     layers = client.get("/inside/layers?model=tiny").text

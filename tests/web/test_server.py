@@ -91,3 +91,35 @@ def test_a_token_given_on_the_command_line_is_required(web_root, tmp_path):
         with httpx.Client() as client:
             assert client.get(url).status_code == 200
             assert client.get(base + "api/runs").status_code == 200  # the cookie set by ?token=
+
+
+def test_accepted_connections_send_without_delay():
+    """Answers on a kept-alive connection go out at once (``TCP_NODELAY``), not after the client's delayed ACK."""
+    import asyncio
+    import socket
+
+    import uvicorn
+
+    from convlens.web.server import listening_socket
+
+    async def accepted_nodelay() -> int:
+        sock = listening_socket(uvicorn.Config(app=None, host="127.0.0.1", port=0))
+        found: asyncio.Future = asyncio.get_running_loop().create_future()
+
+        class Probe(asyncio.Protocol):
+            def connection_made(self, transport):
+                found.set_result(transport.get_extra_info("socket").getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+                transport.close()
+
+        server = await asyncio.get_running_loop().create_server(Probe, sock=sock)
+        try:
+            _, writer = await asyncio.open_connection("127.0.0.1", sock.getsockname()[1])
+            flag = await asyncio.wait_for(found, 30)
+            writer.close()
+            return flag
+        finally:
+            server.close()
+            await server.wait_closed()
+
+    with ThreadPoolExecutor(1) as thread:  # a loop of its own (playwright's sync API may run one in this thread)
+        assert thread.submit(asyncio.run, accepted_nodelay()).result(timeout=60) != 0
