@@ -29,14 +29,13 @@ def main() -> None:
     p.add_argument("--aug", choices=["legacy", "layers"], default="legacy")
     p.add_argument("--epochs", type=int, default=2)
     p.add_argument("--steps", type=int, default=100)
-    p.add_argument("--threads", type=int, default=0, help="TF intra-op threads (0: TF default)")
+    p.add_argument("--threads", type=int, default=0, help="TF intra-op threads (0: TF default); inter-op stays default")
     args = p.parse_args()
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
     import tensorflow as tf
 
     if args.threads:
         tf.config.threading.set_intra_op_parallelism_threads(args.threads)
-        tf.config.threading.set_inter_op_parallelism_threads(args.threads)
     import keras
     from keras import layers
 
@@ -49,9 +48,17 @@ def main() -> None:
             rescale=1.0 / 255, rotation_range=40, width_shift_range=0.2, height_shift_range=0.2,
             shear_range=0.2, zoom_range=0.2, horizontal_flip=True, fill_mode="nearest",
         )  # fmt: skip
-        data = gen.flow_from_directory(
+        flow = gen.flow_from_directory(
             os.path.join(args.split, "train"), target_size=(size, size), batch_size=batch, class_mode="binary"
         )
+
+        def forever():  # Keras 3 treats the iterator as a finite PyDataset (63 batches); the book's
+            while True:  # fit_generator(steps_per_epoch=100) read an endless generator
+                for i in range(len(flow)):
+                    yield flow[i]
+                flow.on_epoch_end()
+
+        data = forever()
     else:
         ds = keras.utils.image_dataset_from_directory(
             os.path.join(args.split, "train"), image_size=(size, size), batch_size=batch, label_mode="binary",
