@@ -45,6 +45,15 @@ def keras_init(model: nn.Module) -> None:
                 nn.init.zeros_(m.bias)
 
 
+def he_init(model: nn.Module) -> None:
+    """He-uniform (fan_in, ReLU gain) weights, zero biases: variance-preserving through the ReLU stack."""
+    for m in model.modules():
+        if isinstance(m, (nn.Conv2d, nn.Linear)):
+            nn.init.kaiming_uniform_(m.weight, nonlinearity="relu")
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+
+
 def lr_at(step: int, total: int, args) -> float:
     """Learning rate at optimizer step ``step`` of ``total`` (per-step schedule)."""
     peak = args.lr
@@ -157,7 +166,9 @@ def main() -> None:
     p.add_argument("--min-lr", type=float, default=0.0)
     p.add_argument("--beta1", type=float, default=0.9)
     p.add_argument("--wd", type=float, default=0.0)
-    p.add_argument("--init", default="torch", choices=["torch", "keras"])
+    p.add_argument("--init", default="torch", choices=["torch", "keras", "he"])
+    p.add_argument("--norm", default="none", choices=["none", "half", "data"],
+                   help="input scaling after /255: none (book), half ((x-.5)/.5), data (train mean/std per channel)")
     p.add_argument("--ls", type=float, default=0.0, help="label smoothing")
     p.add_argument("--dropout", type=float, default=0.5)
     p.add_argument("--augment", default="book")
@@ -206,14 +217,24 @@ def main() -> None:
     t_data = time.perf_counter() - t0
     if args.init == "keras":
         keras_init(model)
+    elif args.init == "he":
+        he_init(model)
     cl = not args.no_channels_last
     if cl:
         model = model.to(memory_format=torch.channels_last)
+    mean = std = None
+    if args.norm == "half":
+        mean, std = 0.5, 0.5
+    elif args.norm == "data":
+        px = splits.train.images.reshape(-1, splits.train.images.shape[-1]).astype(np.float64) / 255
+        mean, std = px.mean(0).tolist(), px.std(0).tolist()
     train_loader = BatchLoader(splits.train, batch_size=args.bs, shuffle=True, seed=args.seed, augment=aug,
-                               channels_last=cl)
+                               channels_last=cl, mean=mean, std=std)
     loader = Prefetch(train_loader, args.prefetch) if args.prefetch else train_loader
-    val = to_eval_tensor(splits.validation, cl)
-    test = to_eval_tensor(splits.test, cl)
+    mt = None if mean is None else torch.tensor(mean, dtype=torch.float32).reshape(1, -1, 1, 1)
+    st = None if std is None else torch.tensor(std, dtype=torch.float32).reshape(1, -1, 1, 1)
+    val = to_eval_tensor(splits.validation, cl, mt, st)
+    test = to_eval_tensor(splits.test, cl, mt, st)
     opt = make_optimizer(model, args)
     steps_per_epoch = len(train_loader)
     total = steps_per_epoch * args.epochs
