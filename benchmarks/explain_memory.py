@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from convlens.explain._inputs import load_model
 from convlens.explain.run import ExplainConfig, explain_images
+from convlens.service.sources import load_model
 
 
 def rss_mib() -> float:
@@ -37,7 +37,7 @@ def main() -> None:
         src.mkdir()
         for i in range(args.images):
             Image.fromarray(rng.integers(0, 255, (150, 200, 3), dtype=np.uint8)).save(src / f"{i:05d}.jpg")
-        loaded = load_model(args.model, None)
+        loaded = load_model(args.model, random_if_missing=True)
         config = ExplainConfig(src, Path(tmp) / "out", args.method.split(","), progress=False)
         start, samples = time.perf_counter(), []
         for i, _record in enumerate(explain_images(loaded, config), start=1):

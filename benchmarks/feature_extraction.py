@@ -50,13 +50,11 @@ def run_convlens(n: int) -> dict:
             x = x_all[start : start + 50].float().div_(255).contiguous(memory_format=torch.channels_last)
             features = model.forward_features(x)
         seconds = time.perf_counter() - t0
-    return {
-        "images": n,
-        "seconds": seconds,
-        "img_per_s": n / seconds,
-        "shape": list(features.shape[1:]),
-        "precision": precision.name,
-    }
+    return {**_rate(n, seconds, features), "precision": precision.name}
+
+
+def _rate(n: int, seconds: float, features) -> dict:
+    return {"images": n, "seconds": seconds, "img_per_s": n / seconds, "shape": list(features.shape[1:])}
 
 
 def run_keras(n: int) -> dict:
@@ -70,13 +68,7 @@ def run_keras(n: int) -> dict:
     t0 = time.perf_counter()
     features = base.predict(x, batch_size=20, verbose=0)
     seconds = time.perf_counter() - t0
-    return {
-        "images": n,
-        "seconds": seconds,
-        "img_per_s": n / seconds,
-        "shape": list(features.shape[1:]),
-        "keras": keras.__version__,
-    }
+    return {**_rate(n, seconds, features), "keras": keras.__version__}
 
 
 def lite0_accuracy(data: Path, precision: str, epochs: int) -> dict:

@@ -16,13 +16,17 @@ Everything under a ``_private`` name is infrastructure.
 from __future__ import annotations
 
 import importlib
+import logging
 from typing import Any
 
 from convlens.errors import ConvlensError
 
 __version__ = "0.1.0"
 
-_SUBPACKAGES = {"data", "models", "train", "explain", "report"}
+# A library logs, it does not print: without a handler configured by the application, nothing is shown.
+logging.getLogger(__name__).addHandler(logging.NullHandler())
+
+_SUBPACKAGES = {"data", "models", "train", "explain", "report", "service", "runs"}
 _EXPORTS = {
     "resolve_dataset": "convlens.data",
     "split_pool": "convlens.data",
@@ -33,9 +37,12 @@ _EXPORTS = {
     "save_checkpoint": "convlens.models",
     "TrainConfig": "convlens.train",
     "Run": "convlens.train",
-    "load_run": "convlens.train",
+    "load_run": "convlens.runs",
+    "RunDir": "convlens.runs",
     "evaluate_run": "convlens.train",
     "create_explainer": "convlens.explain.cam",
+    "show": "convlens.report.html.notebook",
+    "export_model": "convlens.models.export",
 }
 
 __all__ = [
@@ -43,6 +50,7 @@ __all__ = [
     "BatchLoader",
     "ConvlensError",
     "Run",
+    "RunDir",
     "TrainConfig",
     "__version__",
     "create",
@@ -50,12 +58,16 @@ __all__ = [
     "data",
     "evaluate_run",
     "explain",
+    "export_model",
     "load_checkpoint",
     "load_run",
     "models",
     "report",
     "resolve_dataset",
+    "runs",
     "save_checkpoint",
+    "service",
+    "show",
     "split_pool",
     "train",
 ]

@@ -43,3 +43,29 @@ class ConfigError(ConvlensError):
 
 class TrainingError(ConvlensError):
     """Training had to stop (NaN loss, mismatched resume, ...)."""
+
+
+class RunError(ConvlensError):
+    """A run folder cannot be used as asked (not a run, locked by another process, damaged)."""
+
+
+class ExplainError(ConvlensError):
+    """An explanation cannot be made as asked."""
+
+
+class LayerNotFound(ExplainError, ConfigError):
+    """A layer name is not in the model, or the layer has no spatial output."""
+
+
+class Cancelled(ConvlensError):
+    """The user (or the web app) cancelled a long job; what was written so far is kept."""
+
+    exit_code = 130
+
+
+class MissingExtra(ConvlensError):
+    """An optional feature needs packages of an extra that is not installed."""
+
+
+class ExportError(ConvlensError):
+    """A model cannot be exported, or the exported file does not compute what the model does."""

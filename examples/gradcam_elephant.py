@@ -15,10 +15,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from convlens.explain._inputs import load_photo, model_input
+from convlens.data.images import read_photo as load_photo
 from convlens.explain.cam import create_explainer
 from convlens.explain.overlay import overlay, panel_figure, save_figure, save_image, save_map
 from convlens.models import create
+from convlens.models.preprocess import model_input
 
 PHOTO = Path(__file__).resolve().parents[2] / "shared/data/imagenet-sample/n02504458_African_elephant.JPEG"
 

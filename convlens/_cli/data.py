@@ -1,4 +1,4 @@
-"""`convlens split` and `convlens data ...`: thin commands over convlens.data."""
+"""`convlens split` and `convlens data ...`: parse, call the service, print."""
 
 from __future__ import annotations
 
@@ -9,10 +9,12 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from convlens._console import console, err_console
-from convlens.errors import ConfigError, DataError
+from convlens._cli._console import console
+from convlens._cli._output import cell, echo, echo_err
+from convlens._cli._typer import App
+from convlens.errors import DataError
 
-data_app = typer.Typer(help="Inspect datasets and preview augmentation.", no_args_is_help=True)
+data_app = App(help="Inspect datasets, preview augmentation, show the decode cache, list the built-ins.")
 
 
 def split_command(
@@ -44,76 +46,66 @@ def split_command(
         bool, typer.Option("--overwrite", help="Replace a different split already in DST.")
     ] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the plan; write nothing.")] = False,
+    follow_symlinks: Annotated[
+        bool,
+        typer.Option(
+            "--follow-symlinks", help="Also take symbolic links that lead outside SRC (skipped otherwise)."
+        ),
+    ] = False,
 ) -> None:
     """Split a pool of photos into DST/train|validation|test/<class>/ and print the counts."""
-    from convlens.data.split import split_pool
+    from convlens import service
 
-    counts = _counts(train, val, test)
-    parsed = _fractions(fractions)
-    result = split_pool(src, dst, counts, parsed, order, seed, link, overwrite, dry_run, plural)
-    plan = result.plan
-    if dry_run:
-        _print_plan(plan, result.destination)
-    for line in plan.count_lines():
-        console.print(line, highlight=False, soft_wrap=True)
-    for item in plan.skipped:
-        err_console.print(
-            f"[yellow]skipped[/yellow] {item.path}: {item.reason}", highlight=False, soft_wrap=True
-        )
-    words = {"written": f"wrote {result.written} files", "unchanged": "already up to date, nothing changed"}
-    console.print(
-        f"{result.destination}: {words.get(result.status, 'dry run, nothing written')}", highlight=False
+    counts = None if train is None and val is None and test is None else (train or 0, val or 0, test or 0)
+    options = service.SplitOptions(
+        src,
+        dst,
+        counts,
+        service.parse_fractions(fractions),
+        order,
+        seed,
+        link,
+        overwrite,
+        dry_run,
+        plural,
+        follow_symlinks,
     )
-
-
-def _counts(train: int | None, val: int | None, test: int | None) -> tuple[int, int, int] | None:
-    if train is None and val is None and test is None:
-        return None
-    return (train or 0, val or 0, test or 0)
-
-
-def _fractions(text: str | None) -> tuple[float, float, float] | None:
-    if text is None:
-        return None
-    try:
-        values = tuple(float(v) for v in text.split(","))
-    except ValueError:
-        raise ConfigError(f"--fractions must be three numbers like 0.8,0.1,0.1; got {text!r}") from None
-    if len(values) == 2:
-        values = (*values, 0.0)
-    if len(values) != 3:
-        raise ConfigError(f"--fractions must be three numbers like 0.8,0.1,0.1; got {text!r}")
-    return values  # type: ignore[return-value]
+    result = service.split(options)
+    if dry_run:
+        _print_plan(result.plan, result.destination)
+    for line in result.plan.count_lines():
+        echo(line)
+    for item in result.plan.skipped:
+        echo_err(f"skipped {item.path}: {item.reason}", "yellow")
+    words = {"written": f"wrote {result.written} files", "unchanged": "already up to date, nothing changed"}
+    echo(f"{result.destination}: {words.get(result.status, 'dry run, nothing written')}")
 
 
 def _print_plan(plan, destination: Path) -> None:
-    console.print(
-        f"Plan ({plan.order} order, {plan.link}) from {plan.source} into {destination}:", highlight=False
-    )
+    echo(f"Plan ({plan.order} order, {plan.link}) from {plan.source} into {destination}:")
     for split, by_class in plan.files.items():
         for cls, paths in by_class.items():
             names = [Path(p).name for p in paths]
             span = f"{names[0]} ... {names[-1]}" if len(names) > 1 else (names[0] if names else "-")
-            console.print(
-                f"  {split}/{plan.folder_of(cls)}: {len(names)} files ({span})",
-                highlight=False,
-                soft_wrap=True,
-            )
+            echo(f"  {split}/{plan.folder_of(cls)}: {len(names)} files ({span})")
 
 
 @data_app.command("info")
 def info_command(
     folder: Annotated[
-        str, typer.Argument(help="A split folder, class-folder root, flat pool, or built-in pool.")
+        str,
+        typer.Argument(
+            metavar="FOLDER", help="A split folder, class-folder root, flat pool, or built-in pool."
+        ),
     ],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
     """Counts, image sizes and colour modes per split and class; lists bad files (exit 1 if any is unreadable)."""
-    from convlens.data.info import dataset_info
+    from convlens import service
 
-    info = dataset_info(folder)
+    info = service.info(folder)
     if as_json:
-        console.print_json(json.dumps(info.to_json()))
+        echo(json.dumps(info.to_json(), indent=2))
     else:
         _print_info(info)
     if info.unreadable:
@@ -121,26 +113,26 @@ def info_command(
 
 
 def _print_info(info) -> None:
-    table = Table(title=info.root)
+    table = Table(title=cell(info.root))
     for column in ("split", "class", "count", "min size", "median size", "max size", "modes"):
         table.add_column(column, justify="right" if "size" in column or column == "count" else "left")
     for split, by_class in info.splits.items():
         for cls, c in by_class.items():
             sizes = [f"{s[0]}x{s[1]}" if s else "-" for s in (c.min_size, c.median_size, c.max_size)]
             modes = ", ".join(f"{m} {n}" for m, n in c.modes.items())
-            table.add_row(split, cls, str(c.count), *sizes, modes)
+            table.add_row(cell(split), cell(cls), str(c.count), *sizes, cell(modes))
     console.print(table)
     for title, items in (("unreadable", info.unreadable), ("suspicious", info.suspicious)):
         if items:
-            console.print(f"[bold]{len(items)} {title} file(s):[/bold]")
+            echo(f"{len(items)} {title} file(s):", "bold")
         for item in items:
-            console.print(f"  {item.path}: {item.reason}", highlight=False, soft_wrap=True)
+            echo(f"  {item.path}: {item.reason}")
 
 
 @data_app.command("augment-preview")
 def augment_preview_command(
-    image: Annotated[Path, typer.Argument(help="The photo to augment (never modified).")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="The contact sheet to write (.png or .jpg).")],
+    image: Annotated[Path, typer.Argument(metavar="IMAGE", help="The photo to augment (never modified).")],
+    out_path: Annotated[Path, typer.Option("--out", "-o", help="The contact sheet to write (.png or .jpg).")],
     augment: Annotated[
         str, typer.Option("--augment", help="Preset plus overrides: book | book,rotation=20,zoom=0.1.")
     ] = "book",
@@ -149,12 +141,10 @@ def augment_preview_command(
     seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same sheet).")] = 0,
 ) -> None:
     """Write a contact sheet: the original (red frame) and augmented copies."""
-    from convlens.data.augment import Augmentation, describe
-    from convlens.data.preview import augment_preview
+    from convlens import service
 
-    aug = Augmentation.parse(augment)
-    path = augment_preview(image, out, aug, count=count, size=size, seed=seed)
-    console.print(f"{path}: original + {count} copies ({describe(aug)})", highlight=False, soft_wrap=True)
+    result = service.augment_preview(service.PreviewOptions(image, out_path, augment, count, size, seed))
+    echo(f"{result.path}: original + {result.count} copies ({result.description})")
 
 
 @data_app.command("cache")
@@ -164,23 +154,19 @@ def cache_command(
     ] = False,
 ) -> None:
     """Show (or clear) the decode-once image cache under $CONVLENS_CACHE (default ~/.cache/convlens)."""
-    from convlens.data.cache import cache_entries, clear_cache, default_cache_root
+    from convlens import service
 
-    entries = cache_entries()
-    total = sum(size for _, size in entries)
+    cache = service.cache(clear)
     if clear:
-        freed = clear_cache()
-        console.print(
-            f"cleared {len(entries)} cache folder(s), {freed / 1e6:.1f} MB", highlight=False, soft_wrap=True
+        echo(f"cleared {len(cache.entries)} cache folder(s), {cache.total / 1e6:.1f} MB")
+    else:
+        for folder, size in cache.entries:
+            echo(f"{size / 1e6:9.1f} MB  {folder.name}")
+        echo(f"{cache.root}: {len(cache.entries)} folder(s), {cache.total / 1e6:.1f} MB")
+    if cache.unmarked:
+        echo_err(
+            f"left alone {len(cache.unmarked)} folder(s) convlens did not make under {cache.root / 'images'}"
         )
-        return
-    for folder, size in entries:
-        console.print(f"{size / 1e6:9.1f} MB  {folder.name}", highlight=False, soft_wrap=True)
-    console.print(
-        f"{default_cache_root()}: {len(entries)} folder(s), {total / 1e6:.1f} MB",
-        highlight=False,
-        soft_wrap=True,
-    )
 
 
 @data_app.command("builtins")
@@ -189,7 +175,7 @@ def builtins_command() -> None:
     from convlens.data.builtin import builtins
 
     for entry in builtins.entries():
-        console.print(f"{entry.name}: {entry.meta.get('description', '')}", highlight=False, soft_wrap=True)
+        echo(f"{entry.name}: {entry.meta.get('description', '')}")
 
 
 def register(app: typer.Typer) -> None:

@@ -1,4 +1,4 @@
-"""`convlens explain`, `convlens activations`, `convlens filters`: thin commands over convlens.explain."""
+"""`convlens explain`, `convlens activations`, `convlens filters`: parse, call the service, print."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ from pathlib import Path
 
 import typer
 
-from convlens._console import console
+from convlens._cli._output import echo, echo_err
+from convlens._cli._typer import with_lazy_help
 
 
 def _method_help() -> str:
@@ -15,32 +16,34 @@ def _method_help() -> str:
     return "Comma-separated methods: " + ", ".join(explainers.names()) + "."
 
 
-def _methods(value: str) -> list[str]:
-    from convlens.explain.cam import explainers
-
-    names = [m.strip() for m in value.split(",") if m.strip()]
-    for name in names:
-        explainers.entry(name)  # raises UnknownName listing the registered methods
-    return names
+def _names(value: str | None) -> list[str] | None:
+    return [v.strip() for v in value.split(",") if v.strip()] if value else None
 
 
 def explain_command(
-    source: Path = typer.Argument(..., help="An image file or a folder of images (streamed one at a time)."),
+    source: Path = typer.Argument(
+        ..., metavar="SRC", help="An image file or a folder of images (streamed one at a time)."
+    ),
     model: str | None = typer.Option(
         None, "--model", "-m", help="Registry model name (pretrained weights when available offline)."
     ),
-    checkpoint: str | None = typer.Option(
+    checkpoint: Path | None = typer.Option(
         None, "--checkpoint", help="A training run folder (or its model.safetensors)."
     ),
-    method: str = typer.Option("gradcam", "--method", help=_method_help()),
+    method: str = typer.Option(
+        "gradcam", "--method", help="Comma-separated methods (listed in `convlens explain --help`)."
+    ),
     layer: str | None = typer.Option(
         None, "--layer", help="Layer to explain (default: the last conv layer with a spatial output)."
     ),
     cls: str | None = typer.Option(
         None, "--class", help="Class index or name to explain (default: the predicted class)."
     ),
-    out: Path = typer.Option(Path("explanations"), "--out", "-o", help="Output folder."),
+    out_dir: Path = typer.Option(Path("explanations"), "--out", "-o", help="Output folder."),
     precision: str = typer.Option("fp32", help="fp32 (exact) | bf16 (faster on AMX CPUs)."),
+    cmap: str = typer.Option(
+        "jet", "--cmap", help="Overlay colours: jet (the book's) | viridis (colour-blind-safe)."
+    ),
     no_figures: bool = typer.Option(
         False, "--no-figures", help="Skip the 3-panel figures (faster on big folders)."
     ),
@@ -53,75 +56,66 @@ def explain_command(
     no_progress: bool = typer.Option(False, "--no-progress", help="No progress bars."),
 ) -> None:
     """Class activation maps: per image and method a .npy heatmap in [0, 1], an overlay and a 3-panel figure."""
-    from convlens.explain._inputs import load_model
-    from convlens.explain.run import ExplainConfig, explain_images, parse_class
+    from convlens import service
 
-    loaded = load_model(model, checkpoint)
-    config = ExplainConfig(
-        source=source,
-        out=out,
-        methods=_methods(method),
-        layer=layer,
-        target=parse_class(cls, loaded.classes),
-        precision=precision,
-        figures=not no_figures,
-        progress=not no_progress,
+    options = service.ExplainOptions(
+        source,
+        out_dir,
+        model,
+        checkpoint,
+        _names(method) or ["gradcam"],
+        layer,
+        cls,
+        precision,
+        not no_figures,
+        evaluate,
+        boxes,
+        cmap,
+        not no_progress,
     )
-    if evaluate:
-        from convlens.explain.evaluate import evaluate_explanations
+    _render(service.explain(options))
 
-        summary = evaluate_explanations(loaded, config, boxes)
-        for row in summary["leaderboard"]:
-            console.print(
-                "  ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}" for k, v in row.items()),
-                highlight=False,
-            )
-        return
-    count = 0
-    for record in explain_images(loaded, config):
-        count += 1
-        console.print(
+
+def _render(result) -> None:
+    if result.summary is not None:
+        for row in result.summary["leaderboard"]:
+            echo("  ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}" for k, v in row.items()))
+    for record in result.records:
+        echo(
             f"{record.image}  {record.method}  class {record.cls} ({record.class_name})  "
-            f"score {record.score:.3f}  layer {record.layer}",
-            highlight=False,
+            f"score {record.score:.3f}  layer {record.layer}"
         )
-    console.print(f"{count} maps written to {out}", highlight=False)
-
-
-def register(app: typer.Typer) -> None:
-    """Add this area's commands to the root app."""
-    app.command("explain")(explain_command)
-    app.command("activations")(activations_command)
-    app.command("filters")(filters_command)
+    for item in result.skipped:
+        echo_err(f"skipped {item.path}: {item.reason}", "yellow")
+    if result.summary is None:
+        echo(f"{len(result.records)} maps written to {result.out}")
 
 
 def activations_command(
-    image: Path = typer.Argument(..., help="One image file."),
+    image: Path = typer.Argument(..., metavar="IMAGE", help="One image file."),
     model: str | None = typer.Option(None, "--model", "-m", help="Registry model name."),
-    checkpoint: str | None = typer.Option(None, "--checkpoint", help="A training run folder."),
+    checkpoint: Path | None = typer.Option(None, "--checkpoint", help="A training run folder."),
     layers: str | None = typer.Option(
         None, "--layers", help="Comma-separated layer names (default: the first 8 with spatial output)."
     ),
     channel: int = typer.Option(0, "--channel", help="Channel shown alone (first layer)."),
-    out: Path = typer.Option(Path("activations"), "--out", "-o", help="Output folder."),
+    out_dir: Path = typer.Option(Path("activations"), "--out", "-o", help="Output folder."),
 ) -> None:
     """Intermediate activations: shapes printed, one grid PNG per layer (16 channels a row), one channel alone."""
-    from convlens.explain._inputs import load_model, load_photo, model_input
-    from convlens.explain.activations import capture_activations, default_layers, save_activation_images
+    from convlens import service
 
-    loaded = load_model(model, checkpoint)
-    x = model_input(load_photo(image, int(loaded.cfg.get("input_size", (3,))[0])), loaded.cfg)[None]
-    names = [n.strip() for n in layers.split(",")] if layers else default_layers(loaded.model, x)
-    acts = capture_activations(loaded.model, x, names)
-    for name, act in acts.items():
-        console.print(f"{name:24s} {tuple(act.shape)}", highlight=False)
-    written = save_activation_images(acts, out, channel)
-    console.print(f"{len(written)} images written to {out}", highlight=False)
+    options = service.ActivationsOptions(
+        image, out_dir, _names(layers), channel, model=model, checkpoint=checkpoint
+    )
+    result = service.activations(options)
+    for name, shape in result.shapes.items():
+        echo(f"{name:24s} {shape}")
+    echo(f"{len(result.files)} images written to {out_dir}")
 
 
 def filters_command(
     model: str | None = typer.Option(None, "--model", "-m", help="Registry model name."),
-    checkpoint: str | None = typer.Option(None, "--checkpoint", help="A training run folder."),
+    checkpoint: Path | None = typer.Option(None, "--checkpoint", help="A training run folder."),
     layer: str | None = typer.Option(
         None, "--layer", help="Conv layer (default: a middle conv layer, named in the output)."
     ),
@@ -134,27 +128,18 @@ def filters_command(
     precision: str = typer.Option(
         "fp32", help="seed mode: fp32 | bf16 (autocast; about 2x faster on AMX CPUs)."
     ),
-    out: Path = typer.Option(Path("filters"), "--out", "-o", help="Output folder."),
+    out_dir: Path = typer.Option(Path("filters"), "--out", "-o", help="Output folder."),
 ) -> None:
     """Filter patterns: the input each filter of a layer responds to most, as an 8x8 grid with 5-px margins."""
-    import torch
+    from convlens import service
 
-    from convlens.errors import ConfigError
-    from convlens.explain._inputs import load_model
-    from convlens.explain.filters import middle_conv_layer, pattern_grid, seed_patterns
-    from convlens.explain.filters_regularised import regularised_patterns
-    from convlens.explain.overlay import save_image
+    options = service.FiltersOptions(out_dir, model, checkpoint, layer, count, size, steps, mode, precision)
+    result = service.filters(options)
+    echo(f"layer {result.layer}: {result.count} filter patterns ({mode}, {steps} steps) -> {result.path}")
 
-    if mode not in ("seed", "regularised"):
-        raise ConfigError(f"--mode {mode!r} is unknown; use seed or regularised")
-    loaded = load_model(model, checkpoint)
-    channels = int(loaded.cfg.get("input_size", (3,))[0])
-    layer = layer or middle_conv_layer(loaded.model, torch.rand(1, channels, size, size))
-    options = {"precision": precision} if mode == "seed" else {}
-    make = seed_patterns if mode == "seed" else regularised_patterns
-    patterns = make(loaded.model, layer, list(range(count)), loaded.cfg, size=size, steps=steps, **options)
-    path = out / f"{layer.replace('.', '_')}_{mode}_filters.png"
-    save_image(pattern_grid(patterns), path)
-    console.print(
-        f"layer {layer}: {count} filter patterns ({mode}, {steps} steps) -> {path}", highlight=False
-    )
+
+def register(app: typer.Typer) -> None:
+    """Add this area's commands to the root app."""
+    app.command("explain", cls=with_lazy_help(method=_method_help))(explain_command)
+    app.command("activations")(activations_command)
+    app.command("filters")(filters_command)

@@ -7,38 +7,65 @@ from pathlib import Path
 
 import typer
 
-from convlens._console import console
-from convlens.errors import ConfigError
+from convlens._cli._console import console
+from convlens._cli._output import cell, echo, echo_err
+from convlens._cli._typer import App
 
-models_app = typer.Typer(help="The networks convlens can build.", no_args_is_help=True)
+models_app = App(help="The networks convlens can build.")
+
+
+# Below this width the table's description column would wrap a word a line: the description goes on its own line.
+WIDE = 120
 
 
 @models_app.command("list")
 def list_models() -> None:
     """List the registered networks, their family, default input size and weights."""
-    from rich.table import Table
+    from convlens import service
 
-    from convlens.models import registry
+    models = service.list_models()
+    if console.width >= WIDE:
+        _models_table(models)
+    else:
+        _models_lines(models, console.width)
+
+
+def _models_table(models: list) -> None:
+    from rich.table import Table
 
     table = Table()
     for column in ("name", "family", "input", "classes", "weights", "description"):
         table.add_column(column, no_wrap=column != "description", overflow="fold")
-    for entry in registry.entries():
-        meta = entry.meta
-        size = "x".join(map(str, meta["default_input_size"]))
-        table.add_row(
-            entry.name,
-            meta["family"],
-            size,
-            str(meta["num_classes"]),
-            "yes" if meta["weights"] else "-",
-            meta["description"],
-        )
+    for info in models:
+        size = "x".join(map(str, info.input_size))
+        weights = "yes" if info.weights else "-"
+        table.add_row(info.name, info.family, size, str(info.num_classes), weights, cell(info.description))
     console.print(table)
 
 
+def _models_lines(models: list, width: int) -> None:
+    """Narrow terminals: one line of facts per network, its description indented below it."""
+    import textwrap
+
+    rows = [
+        (m.name, m.family, "x".join(map(str, m.input_size)), str(m.num_classes), "yes" if m.weights else "-")
+        for m in models
+    ]
+    header = ("name", "family", "input", "classes", "weights")
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+
+    def line(values: tuple[str, ...]) -> str:
+        return "  ".join(v.rjust(w) if i == 3 else v.ljust(w) for i, (v, w) in enumerate(zip(values, widths)))
+
+    echo(line(header).rstrip(), "bold")
+    for info, row in zip(models, rows):
+        echo(line(row).rstrip())
+        for text in textwrap.wrap(info.description, max(20, width - 4), break_on_hyphens=False):
+            echo(f"    {text}", "dim")
+
+
 def summary(
-    name: str = typer.Argument(..., help="Model name (see `convlens models list`)."),
+    name: str = typer.Argument(..., metavar="MODEL", help="Model name (see `convlens models list`)."),
     input_size: int | None = typer.Option(
         None, "--input-size", help="Square input size in pixels (default: the model's)."
     ),
@@ -48,21 +75,15 @@ def summary(
     num_classes: int | None = typer.Option(None, "--num-classes", help="Outputs of the head."),
 ) -> None:
     """Print a Keras-like summary: layers, output shapes, parameters."""
-    from convlens import models
-    from convlens.models.summary import render, summarize
+    from convlens import service
+    from convlens.models.summary import render
 
-    kwargs = {"include_top": False} if no_top else {}
-    try:
-        model = models.create(name, num_classes=num_classes, input_size=input_size, **kwargs)
-    except TypeError as exc:
-        raise ConfigError(
-            f"{name} does not take that option ({exc}); --no-top works for vgg16, vgg19, efficientnet_lite0"
-        ) from None
-    console.print(render(summarize(model), title=name))
+    result = service.summary(service.SummaryOptions(name, input_size, no_top, num_classes))
+    console.print(render(result, title=name))
 
 
 def predict(
-    images: list[Path] = typer.Argument(..., help="Image files or folders."),
+    images: list[Path] = typer.Argument(..., metavar="IMAGE...", help="Image files or folders."),
     model: str | None = typer.Option(
         None, "--model", "-m", help="A pretrained model name (default efficientnet_lite0)."
     ),
@@ -76,52 +97,21 @@ def predict(
     ),
 ) -> None:
     """Top-k predictions (wnid, label, probability) for images, like Keras' decode_predictions."""
-    import torch
+    from convlens import service
 
-    from convlens import models
-    from convlens.models.predict import list_images, predict_files
-    from convlens.train import load_run  # a run of any training mode, or a plain convlens checkpoint
-
-    if model and checkpoint:
-        raise ConfigError("give one of --model NAME or --checkpoint RUN_DIR, not both")
-    classes = None
-    if checkpoint is not None:
-        net, config = load_run(checkpoint)
-        classes = config.get("classes")
-    else:
-        net = models.create(
-            model or "efficientnet_lite0", pretrained=True, weights=str(weights) if weights else None
-        )
-    if torch.cuda.is_available():
-        net = net.cuda()
-    results = predict_files(
-        net,
-        list_images(images),
-        topk,
-        classes=_class_names(net, classes),
-        batch_size=batch_size,
-        progress=not as_json,
-        fast=fast,
+    options = service.PredictOptions(
+        images, model, checkpoint, weights, topk, batch_size, fast, progress=not as_json
     )
+    result = service.predict(options)
     if as_json:
-        console.print_json(json.dumps(results))
-        return
-    for item in results:
-        console.print(f"[bold]{item['image']}[/bold]", highlight=False)
-        for rank, top in enumerate(item["top"], 1):
-            console.print(
-                f"  {rank}. ('{top['wnid']}', '{top['label']}', {top['prob']:.4f})", highlight=False
-            )
-
-
-def _class_names(net, classes: list[str] | None) -> list[str] | None:
-    """Class names for a non-ImageNet head; ``None`` means ImageNet wnids."""
-    if classes:
-        return list(classes)
-    n = net.pretrained_cfg.get("num_classes")
-    if net.pretrained_cfg.get("labels") or n == 1000:
-        return None
-    return [f"class_{i}" for i in range(2 if n == 1 else n)]
+        echo(json.dumps(result.records, indent=2))
+    else:
+        for item in result.records:
+            echo(item["image"], "bold")
+            for rank, top in enumerate(item["top"], 1):
+                echo(f"  {rank}. ('{top['wnid']}', '{top['label']}', {top['prob']:.4f})")
+    for item in result.skipped:
+        echo_err(f"skipped {item.path}: {item.reason}", "yellow")
 
 
 def register(app: typer.Typer) -> None:

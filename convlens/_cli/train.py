@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from convlens._console import console
+from convlens._cli._output import echo
 
 _MODES = "scratch | features | frozen | finetune"
 
@@ -16,7 +16,9 @@ _MODES = "scratch | features | frozen | finetune"
 def train_command(
     ctx: typer.Context,
     data: str = typer.Argument(
-        ..., help="Data: a built-in name (pets-mini, digits), a split folder, or a class-folder root."
+        ...,
+        metavar="DATA",
+        help="Data: a built-in name (pets-mini, digits), a split folder, or a class-folder root.",
     ),
     model: str = typer.Option(
         "small_convnet", "--model", "-m", help="Model name (see `convlens models list`)."
@@ -27,19 +29,22 @@ def train_command(
     config_file: Annotated[
         Path | None, typer.Option("--config", help="YAML or JSON file of options (CLI options win).")
     ] = None,
-    image_size: int = typer.Option(150, help="Input side in pixels."),
+    image_size: int | None = typer.Option(
+        None,
+        help="Input side in pixels (default: the network's own: 150 small_convnet, 224 efficientnet_lite0).",
+    ),
     batch_size: int = typer.Option(20, help="Images per step (per process under torchrun)."),
     epochs: int = typer.Option(30, help="Total epochs (a resumed run continues up to this)."),
     optimizer: str = typer.Option("rmsprop", help="rmsprop | adam | sgd."),
-    lr: float = typer.Option(
-        1e-4, help="Learning rate (book: 1e-4 scratch, 2e-5 features, 1e-5 fine-tuning)."
+    lr: float | None = typer.Option(
+        None, help="Learning rate (default by --mode: 1e-4 scratch and features, 2e-5 frozen, 1e-5 finetune)."
     ),
     augment: str | None = typer.Option(None, help="Augmentation preset for training data (book)."),
     dropout: float = typer.Option(0.0, help="Dropout before the dense layer (book: 0.5)."),
     seed: int = typer.Option(0, help="Seed of every random generator."),
     precision: str = typer.Option("auto", help="auto (bf16 where the CPU/GPU gains) | bf16 | fp32."),
     loss: str = typer.Option("auto", help="auto (from the number of classes) | binary | categorical."),
-    early_stopping: int = typer.Option(
+    early_stopping_patience: int = typer.Option(
         0, "--early-stopping", help="Stop after N epochs without a better val_loss."
     ),
     base: str | None = typer.Option(
@@ -47,7 +52,8 @@ def train_command(
     ),
     mode: str = typer.Option("scratch", help=_MODES),
     unfreeze_from: str | None = typer.Option(
-        None, help="finetune: first layer to train again (block5_conv1)."
+        None,
+        help="finetune: first layer to train again (default: the base's last block; vgg16 block5_conv1).",
     ),
     init_from: Annotated[
         Path | None, typer.Option(help="Start from this run's weights (a features or frozen run).")
@@ -60,76 +66,61 @@ def train_command(
     overwrite: bool = typer.Option(
         False, "--overwrite", help="Replace an earlier run of the same model in --out."
     ),
-    no_progress: bool = typer.Option(False, "--no-progress", help="No progress bars."),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress bars (on by default)."),
+    tensorboard: bool = typer.Option(
+        False,
+        "--tensorboard",
+        help="Also write TensorBoard events (curves, augmentation, Grad-CAM) to --out/tb.",
+    ),
+    report: bool = typer.Option(
+        False, "--report", help="Write RUN/report.html at the end (convlens evaluate RUN refreshes it)."
+    ),
 ) -> None:
     """Train a classifier (scratch or transfer learning); writes checkpoints, history.csv and curves.png to --out."""
-    from convlens.train import TrainConfig, train
+    from convlens import service
+    from convlens.train import TrainConfig
 
-    options = {
-        "data": data,
-        "model": model,
-        "out": str(out),
-        "image_size": image_size,
-        "batch_size": batch_size,
-        "epochs": epochs,
-        "optimizer": optimizer,
-        "lr": lr,
-        "augment": augment,
-        "dropout": dropout,
-        "seed": seed,
-        "precision": precision,
-        "loss": loss,
-        "early_stopping_patience": early_stopping,
-        "base": base,
-        "mode": mode,
-        "unfreeze_from": unfreeze_from,
-        "init_from": str(init_from) if init_from else None,
-        "val_fraction": val_fraction,
-        "channels": channels,
-        "resume": resume,
-        "overwrite": overwrite,
-        "progress": not no_progress,
-    }
-    config = (
-        TrainConfig.from_file(config_file, **_explicit(ctx, options))
-        if config_file
-        else TrainConfig(**options)
-    )
-    run = train(config)
+    # every parameter is named after its TrainConfig field, so the options map one to one
+    options = {k: str(v) if isinstance(v, Path) else v for k, v in ctx.params.items() if k != "config_file"}
+    given = {k: v for k, v in options.items() if ctx.get_parameter_source(k).name != "DEFAULT"}
+    config = TrainConfig.from_file(config_file, **given) if config_file else TrainConfig(**options)
+    run = service.train(config)
     if int(os.environ.get("RANK", "0")) != 0:  # under torchrun only rank 0 reports
         return
-    last = "  ".join(f"{k} {v:.4f}" for k, v in run.last.items() if k != "epoch")
-    console.print(f"{run.out}: {len(run.history)} epochs  {last}", highlight=False)
-
-
-def _explicit(ctx: typer.Context, options: dict) -> dict:
-    """Options given on the command line (not left at their defaults) override the config file."""
-    given = {name for name, value in ctx.params.items() if ctx.get_parameter_source(name).name != "DEFAULT"}
-    renamed = {"early_stopping": "early_stopping_patience", "no_progress": "progress"}
-    given = {renamed.get(name, name) for name in given}
-    return {k: v for k, v in options.items() if k in given}
+    metrics = {k: v for k, v in run.last.items() if k != "epoch" and isinstance(v, float)}  # not "resumed"
+    last = "  ".join(f"{k} {v:.4f}" for k, v in metrics.items())
+    echo(f"{run.out}: {len(run.history)} epochs  {last}")
+    if run.report is not None:
+        echo(f"report: {run.report}")
 
 
 def evaluate_command(
-    run: Annotated[Path, typer.Argument(help="A run folder written by `convlens train`.")],
+    run: Annotated[Path, typer.Argument(metavar="RUN", help="A run folder written by `convlens train`.")],
     split: str = typer.Option("test", help="train | validation | test."),
-    data: str | None = typer.Option(None, help="Other data with the same classes (default: the run's data)."),
+    data: str | None = typer.Option(
+        None, help="Other data with the same classes: a split folder or any folder of class sub-folders."
+    ),
+    class_map: str | None = typer.Option(
+        None, "--class-map", help="Folder names to the run's class names: cats=cat,dogs=dog."
+    ),
     no_progress: bool = typer.Option(False, "--no-progress", help="No progress bars."),
 ) -> None:
     """Accuracy, loss, per-class precision/recall/F1, confusion matrix and top-loss gallery into RUN/metrics.json."""
-    from convlens.train.evaluate import evaluate_run
+    from convlens import service
 
-    metrics = evaluate_run(run, split=split, data=data, progress=not no_progress)
-    console.print(
-        f"{split}: accuracy {metrics['accuracy']:.4f}  loss {metrics['loss']:.4f}  ({metrics['count']} images)",
-        highlight=False,
+    options = service.EvaluateOptions(run, split, data, service.parse_class_map(class_map), not no_progress)
+    metrics = service.evaluate(options).metrics
+    echo(
+        f"{split}: accuracy {metrics['accuracy']:.4f}  loss {metrics['loss']:.4f}  ({metrics['count']} images)"
     )
     for name, s in metrics["per_class"].items():
-        console.print(
-            f"  {name:>12}  precision {s['precision']:.3f}  recall {s['recall']:.3f}  f1 {s['f1']:.3f}",
-            highlight=False,
+        echo(f"  {name:>12}  precision {s['precision']:.3f}  recall {s['recall']:.3f}  f1 {s['f1']:.3f}")
+    if metrics["most_confused"]:
+        echo(
+            "most confused (actual -> predicted: count): "
+            + ", ".join(f"{t} -> {p}: {n}" for t, p, n in metrics["most_confused"][:5])
         )
-    console.print(
+    echo(
         f"written: {run / 'metrics.json'}, {run / metrics['confusion_matrix_png']}, {run / metrics['top_losses_png']}"
     )
 

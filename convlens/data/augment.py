@@ -22,6 +22,7 @@ Parameter meanings (as in Keras):
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, fields, replace
 
 import torch
@@ -52,8 +53,13 @@ class Augmentation:
             raise ConfigError(f"fill_mode must be one of {sorted(_PADDING)}, not {self.fill_mode!r}")
         if self.interpolation not in ("bilinear", "nearest"):
             raise ConfigError(f"interpolation must be 'bilinear' or 'nearest', not {self.interpolation!r}")
+        for name in ("rotation", "width_shift", "height_shift", "shear", "cval"):
+            if not math.isfinite(getattr(self, name)):
+                raise ConfigError(
+                    f"augmentation parameter {name} must be a finite number, not {getattr(self, name)}"
+                )
         lo, hi = self.zoom_bounds
-        if not 0 < lo <= hi:
+        if not 0 < lo <= hi < math.inf:
             raise ConfigError(f"zoom must give a range of positive factors; got {self.zoom!r}")
 
     @classmethod

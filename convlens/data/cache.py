@@ -7,9 +7,12 @@ A file whose identity, mtime or size changed is decoded again; the others are re
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import json
 import logging
+import math
 import os
 import shutil
 from collections.abc import Sequence
@@ -18,20 +21,24 @@ from pathlib import Path
 
 import numpy as np
 
-from convlens._console import track
 from convlens._io import write_json_atomic
-from convlens.data.images import BadImage, SkippedFile, decode
+from convlens._reporting import track
+from convlens.data.cache_folders import (  # noqa: F401 - cache_entries, clear_cache: the CLI's door
+    CACHE_VERSION,
+    cache_entries,
+    check_cache_root,
+    clear_cache,
+    default_cache_root,
+    make_entry_folder,
+)
+from convlens.data.images import BadImage, SkippedFile, check_target_size, decode
+from convlens.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
-CACHE_VERSION = 1
+# Without a cache the decoded images live in RAM: refuse more than this share of what is free.
+RAM_SHARE = 0.5
 Key = tuple[int, int, int, int]
-
-
-def default_cache_root() -> Path:
-    """``$CONVLENS_CACHE`` or ``~/.cache/convlens``."""
-    env = os.environ.get("CONVLENS_CACHE")
-    return Path(env) if env else Path.home() / ".cache" / "convlens"
 
 
 def default_workers() -> int:
@@ -39,24 +46,6 @@ def default_workers() -> int:
     return max(
         1, min(8, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
     )
-
-
-def cache_entries(root: Path | None = None) -> list[tuple[Path, int]]:
-    """The decode-once cache folders under ``root`` (default :func:`default_cache_root`) and their sizes in bytes."""
-    base = (root or default_cache_root()) / "images"
-    if not base.is_dir():
-        return []
-    folders = sorted(p for p in base.iterdir() if p.is_dir())
-    return [(p, sum(f.stat().st_size for f in p.iterdir() if f.is_file())) for p in folders]
-
-
-def clear_cache(root: Path | None = None) -> int:
-    """Delete every decode-once cache folder under ``root``; returns the bytes freed."""
-    freed = 0
-    for folder, size in cache_entries(root):
-        shutil.rmtree(folder, ignore_errors=True)
-        freed += size
-    return freed
 
 
 def file_key(path: str) -> Key | None:
@@ -122,12 +111,16 @@ def load_images(
         ``images`` uint8 ``(len(kept), H, W, C)`` (a read-only memory map when cached),
         ``kept`` the indices into ``paths`` of the rows, ``skipped`` the files left out and why.
     """
+    check_target_size(size)
     job = _Job([str(p) for p in paths], size, channels, interpolation, workers or default_workers(), progress)
     if cache_dir is False:
         return job.run(folder=None, stored={}, old=None)
     root = default_cache_root() if cache_dir in (None, True) else Path(cache_dir)  # type: ignore[arg-type]
+    check_cache_root(root)
     folder = cache_folder(root, job.paths, size, channels, interpolation)
     stored, old = _read_index(folder)
+    if old is not None:
+        make_entry_folder(folder)  # an entry of an older convlens gets its marker
     keys = [file_key(p) for p in job.paths]
     if (
         old is not None
@@ -157,12 +150,15 @@ class _Job:
         fresh = [i for i in range(len(self.paths)) if i not in reuse]
         log.debug("decoding %d of %d files (cache %s)", len(fresh), len(self.paths), folder)
         shape = self._row_shape(old, fresh)
+        full = (len(self.paths), *shape)
         tmp = folder / f".images.tmp-{os.getpid()}.npy" if folder else None
         if folder:
-            folder.mkdir(parents=True, exist_ok=True)
-            out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.uint8, shape=(len(self.paths), *shape))
+            make_entry_folder(folder)
+            check_room(full, folder)
+            out = _open_output(tmp, full)
         else:
-            out = np.empty((len(self.paths), *shape), dtype=np.uint8)
+            check_room(full, None)
+            out = np.empty(full, dtype=np.uint8)
         for i, row in reuse.items():
             if row >= 0:
                 out[i] = old[row]
@@ -215,6 +211,76 @@ class _Job:
         write_json_atomic(folder / "index.json", index, indent=0)
         stored, images = _read_index(folder)
         return _from_index(stored, images, self.paths)
+
+
+def check_room(shape: tuple[int, ...], folder: Path | None) -> None:
+    """Refuse to decode ``shape`` uint8 pixels that would not fit the cache disk (or RAM, uncached).
+
+    Raises:
+        ConfigError: naming the size needed, the room there is, and a smaller --image-size to try.
+    """
+    need = math.prod(shape)
+    if folder is not None:
+        room, where = shutil.disk_usage(folder).free, f"the free disk space of {folder.parent}"
+    else:
+        free = available_memory()
+        if free is None:
+            return
+        room, where = int(free * RAM_SHARE), f"{RAM_SHARE:.0%} of the free memory"
+    if need > room:
+        n, h, w, c = shape
+        raise ConfigError(
+            f"{n} images at {h}x{w}x{c} need {_human(need)}, more than {where} ({_human(room)}); "
+            "choose a smaller --image-size (the book uses 150), fewer images, or a cache folder "
+            "($CONVLENS_CACHE) on a bigger disk"
+        )
+
+
+def available_memory() -> int | None:
+    """Bytes of memory this process may still take: ``MemAvailable``, capped by a cgroup limit."""
+    free = None
+    with contextlib.suppress(OSError, ValueError, IndexError), open("/proc/meminfo", encoding="ascii") as fh:
+        free = next((int(line.split()[1]) * 1024 for line in fh if line.startswith("MemAvailable:")), None)
+    if free is None and hasattr(os, "sysconf"):
+        with contextlib.suppress(OSError, ValueError):
+            free = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    with contextlib.suppress(OSError, ValueError):
+        limit = Path("/sys/fs/cgroup/memory.max").read_text().strip()
+        used = int(Path("/sys/fs/cgroup/memory.current").read_text())
+        if limit != "max":
+            free = min(free if free is not None else int(limit), int(limit) - used)
+    return free
+
+
+def _human(n: int) -> str:
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if n < 1000 or unit == "TB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1000
+    return str(n)
+
+
+def _open_output(tmp: Path, shape: tuple[int, ...]) -> np.ndarray:
+    """The memory-mapped output file, its blocks reserved up front (a full disk then fails here, not
+    with a bus error in the middle of decoding)."""
+    try:
+        out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.uint8, shape=shape)
+        if hasattr(os, "posix_fallocate") and out.size:
+            fd = os.open(tmp, os.O_RDWR)
+            try:
+                os.posix_fallocate(fd, 0, os.fstat(fd).st_size)
+            except OSError as exc:
+                if exc.errno not in (errno.EOPNOTSUPP, errno.EINVAL, errno.ENOSYS):
+                    raise
+            finally:
+                os.close(fd)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise ConfigError(
+            f"cannot write the image cache {tmp.parent}: {exc.strerror or exc}; free some space, "
+            "choose a smaller --image-size, or point $CONVLENS_CACHE at a bigger disk"
+        ) from None
+    return out
 
 
 def _compact(out: np.ndarray, tmp: Path, kept: list[int]) -> np.ndarray:

@@ -9,6 +9,7 @@ import numpy as np
 import torch
 
 from convlens.data.images import SkippedFile
+from convlens.labels import label_mode_for  # noqa: F401  (re-exported: data.dataset.label_mode_for)
 
 
 class ArrayDataset:
@@ -66,21 +67,6 @@ class ArrayDataset:
 
     def __repr__(self) -> str:
         return f"ArrayDataset(n={len(self)}, shape={self.image_shape}, classes={self.classes})"
-
-
-def label_mode_for(classes: Sequence[str], label_mode: str | None = None) -> str:
-    """``"binary"`` for two classes (one sigmoid logit), else ``"categorical"``, unless given."""
-    if label_mode is None:
-        return "binary" if len(classes) == 2 else "categorical"
-    if label_mode not in ("binary", "categorical"):
-        raise ValueError(f"label_mode must be 'binary' or 'categorical', not {label_mode!r}")
-    if label_mode == "binary" and len(classes) != 2:
-        from convlens.errors import ConfigError
-
-        raise ConfigError(
-            f"label_mode 'binary' needs exactly 2 classes; found {len(classes)}: {list(classes)}"
-        )
-    return label_mode
 
 
 @dataclass

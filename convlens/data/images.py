@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import logging
 import os
+import stat
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
+
+from convlens.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +26,8 @@ IMAGE_EXTENSIONS = frozenset(
 # Same order of magnitude as PIL's own guard (89.5 Mpx); an image above it is refused, not decoded.
 MAX_PIXELS = 89_478_485
 
-RESAMPLE = {
+# The one interpolation table: PIL's filters by name (torchvision's resize accepts the same constants).
+INTERPOLATIONS = {
     "nearest": Image.Resampling.NEAREST,
     "bilinear": Image.Resampling.BILINEAR,
     "bicubic": Image.Resampling.BICUBIC,
@@ -60,9 +64,8 @@ def open_image(path: str | os.PathLike[str], max_pixels: int = MAX_PIXELS) -> Im
         BadImage: unreadable, empty, not an image, too many pixels, or truncated.
     """
     path = Path(path)
+    check_file(path)
     try:
-        if path.stat().st_size == 0:
-            raise BadImage(path, "empty file (0 bytes)")
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             im = Image.open(path)
@@ -79,6 +82,45 @@ def open_image(path: str | os.PathLike[str], max_pixels: int = MAX_PIXELS) -> Im
         raise BadImage(path, "decompression bomb: too many pixels") from None
     except (OSError, SyntaxError, ValueError) as exc:
         raise BadImage(path, f"truncated or corrupt image ({exc})") from None
+
+
+def check_file(path: Path) -> None:
+    """Refuse what cannot be an image file before opening it (a pipe would block the reader).
+
+    Raises:
+        BadImage: missing, a folder, not a regular file, or empty.
+    """
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        raise BadImage(path, "file not found (or a broken symbolic link)") from None
+    except PermissionError:
+        raise BadImage(path, "permission denied (make the file readable)") from None
+    except OSError as exc:
+        raise BadImage(path, f"cannot read ({exc.strerror or exc})") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise BadImage(path, "a folder, not an image file")
+    if not stat.S_ISREG(st.st_mode):
+        raise BadImage(path, "not a regular file (a pipe, socket or device)")
+    if st.st_size == 0:
+        raise BadImage(path, "empty file (0 bytes)")
+
+
+def check_target_size(size: tuple[int, int] | None, max_pixels: int = MAX_PIXELS) -> None:
+    """Refuse a target size no image could be resized to.
+
+    Raises:
+        ConfigError: a side is not a positive whole number, or the area exceeds ``max_pixels``.
+    """
+    if size is None:
+        return
+    if len(size) != 2 or not all(isinstance(s, (int, np.integer)) and s > 0 for s in size):
+        raise ConfigError(f"image size must be two positive whole numbers (height, width); got {size}")
+    if size[0] * size[1] > max_pixels:
+        raise ConfigError(
+            f"image size {size[0]}x{size[1]} is {size[0] * size[1]:,} pixels per image, above the "
+            f"{max_pixels:,} an image may have; choose a smaller image size (the book uses 150)"
+        )
 
 
 def _check_pixels(path: Path, im: Image.Image, max_pixels: int) -> None:
@@ -103,6 +145,22 @@ def to_mode(im: Image.Image, channels: int) -> Image.Image:
     return im.convert("RGB" if channels == 3 else "L")
 
 
+def read_photo(path: str | os.PathLike[str], channels: int = 3, max_pixels: int = MAX_PIXELS) -> np.ndarray:
+    """A photo at its own size as uint8 ``(H, W, 3)`` RGB, or ``(H, W)`` grey for one channel.
+
+    The one decoder for whole photos (predict, explain, the report): EXIF orientation applied, alpha composited
+    on white, 16-bit scaled, the decompression-bomb guard on.
+
+    Raises:
+        BadImage: the file cannot be used as an image (the reason says why).
+    """
+    im = open_image(path, max_pixels)
+    try:
+        return np.asarray(to_mode(im, channels))
+    except (OSError, ValueError) as exc:
+        raise BadImage(Path(path), f"truncated or corrupt image ({exc})") from None
+
+
 def decode(
     path: str | os.PathLike[str],
     size: tuple[int, int] | None,
@@ -116,11 +174,12 @@ def decode(
     still at least the target size, which is several times faster; the final resize then downsamples.
     """
     path = Path(path)
+    check_target_size(size, max_pixels)
     im = _open_for_size(path, size, max_pixels)
     try:
         im = to_mode(im, channels)
         if size is not None and im.size != (size[1], size[0]):
-            im = im.resize((size[1], size[0]), RESAMPLE[interpolation])
+            im = im.resize((size[1], size[0]), INTERPOLATIONS[interpolation])
         arr = np.array(im, dtype=np.uint8)
     except (OSError, ValueError) as exc:
         raise BadImage(path, f"truncated or corrupt image ({exc})") from None
@@ -130,9 +189,8 @@ def decode(
 def _open_for_size(path: Path, size: tuple[int, int] | None, max_pixels: int) -> Image.Image:
     if size is None or path.suffix.lower() not in (".jpg", ".jpeg"):
         return open_image(path, max_pixels)
+    check_file(path)
     try:
-        if path.stat().st_size == 0:
-            raise BadImage(path, "empty file (0 bytes)")
         im = Image.open(path)
         if im.format == "JPEG":
             _check_pixels(path, im, max_pixels)

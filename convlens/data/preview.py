@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 from pathlib import Path
@@ -12,8 +13,8 @@ from PIL import Image, ImageDraw
 
 from convlens._io import write_with_atomic
 from convlens.data.augment import Augmentation, augment_batch
-from convlens.data.images import BadImage, decode
-from convlens.errors import DataError
+from convlens.data.images import MAX_PIXELS, BadImage, check_target_size, decode
+from convlens.errors import ConfigError, DataError
 
 MARGIN = 4
 
@@ -40,8 +41,10 @@ def augment_preview(
 
     Raises:
         DataError: ``image`` cannot be read.
+        ConfigError: ``count`` or ``size`` out of range, or ``out`` is ``image`` itself.
     """
     aug = augmentation or Augmentation.preset("book")
+    _check_sheet(image, out, count, size, columns)
     try:
         pixels = decode(image, (size, size), channels=3)
     except BadImage as exc:
@@ -53,6 +56,23 @@ def augment_preview(
     path = Path(out)
     write_with_atomic(path, lambda tmp: sheet.save(tmp, format=_format_of(path)))
     return path
+
+
+def _check_sheet(image, out, count: int, size: int, columns: int | None) -> None:
+    if count < 1:
+        raise ConfigError(f"--count must be at least 1 (the number of augmented copies); got {count}")
+    if columns is not None and columns < 1:
+        raise ConfigError(f"columns must be at least 1; got {columns}")
+    check_target_size((size, size))
+    side = math.ceil(math.sqrt(count + 1)) * (size + MARGIN)
+    if side * side > MAX_PIXELS:
+        raise ConfigError(
+            f"a sheet of {count + 1} tiles of {size} px would be about {side}x{side} pixels; "
+            "lower --count or --size"
+        )
+    with contextlib.suppress(OSError):
+        if Path(out).exists() and os.path.samefile(image, out):
+            raise ConfigError(f"--out {out} is the photo itself; write the sheet to another file")
 
 
 def _grid(tiles: np.ndarray, columns: int) -> Image.Image:

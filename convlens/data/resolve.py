@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from convlens.data.builtin import builtin_pool, builtins
-from convlens.data.cache import load_images
+from convlens.data.cache import check_room, load_images
 from convlens.data.dataset import ArrayDataset, DataSplits, label_mode_for
 from convlens.data.folders import (
     check_split_classes,
@@ -18,7 +18,7 @@ from convlens.data.folders import (
     scan_class_folders,
     scan_pool,
 )
-from convlens.data.images import RESAMPLE
+from convlens.data.images import INTERPOLATIONS, check_target_size
 from convlens.data.mnist import is_mnist_folder, load_mnist
 from convlens.data.resize import resize_arrays
 from convlens.errors import ConfigError, DataError, NotAnImageFolder
@@ -61,8 +61,8 @@ def resolve_dataset(
     """
     if channels not in (1, 3):
         raise ConfigError(f"channels must be 1 or 3, not {channels}")
-    if interpolation not in RESAMPLE:
-        raise ConfigError(f"interpolation must be one of {sorted(RESAMPLE)}, not {interpolation!r}")
+    if interpolation not in INTERPOLATIONS:
+        raise ConfigError(f"interpolation must be one of {sorted(INTERPOLATIONS)}, not {interpolation!r}")
     if str(spec) == "mnist" and not Path("mnist").exists():
         raise NotAnImageFolder(
             "MNIST is read from its IDX files: give their folder, e.g. ../shared/data/mnist"
@@ -72,6 +72,7 @@ def resolve_dataset(
         if isinstance(image_size, int)
         else (tuple(image_size) if image_size else None)
     )
+    check_target_size(size)
     name = str(spec)
     folder = builtin_pool(name) or Path(spec).expanduser()
     options = {
@@ -85,7 +86,14 @@ def resolve_dataset(
         splits = _arrays_builtin(name, size, channels, val_fraction, seed)
     elif not folder.exists():
         choices = ", ".join(builtins.names())
-        raise NotAnImageFolder(f"{spec} is neither a folder nor a built-in dataset ({choices})")
+        hint = builtins.did_you_mean(name).strip()
+        raise NotAnImageFolder(
+            f"{spec} is neither a folder nor a built-in dataset ({choices}){'; ' + hint if hint else ''}"
+        )
+    elif not folder.is_dir():
+        raise NotAnImageFolder(
+            f"{spec} is a file; a dataset is a folder: <root>/[train/]<class>/<image>, a flat pool or a built-in"
+        )
     elif is_mnist_folder(folder):
         splits = _mnist(folder, size, channels, val_fraction, seed)
     elif find_split_dirs(folder):
@@ -111,17 +119,30 @@ def _load_class_files(by_class: dict[str, list[Path]], classes: list[str], optio
         options["cache_dir"],
         progress=options["progress"],
     )
-    if options["size"] is None and len(images) == 0:
-        raise DataError("no readable image found")
+    if paths and not kept:
+        raise DataError(
+            f"none of the {len(paths)} image files could be read (e.g. {paths[0]}: {skipped[0].reason}); "
+            "run `convlens data info` on the folder to list them"
+        )
     return ArrayDataset(images, labels[kept], classes, [paths[i] for i in kept], skipped)
+
+
+def _check_train_classes(train: ArrayDataset, by_class: dict[str, list[Path]]) -> None:
+    """A class every one of whose training files was skipped would be a label the model never sees."""
+    counts = train.class_counts()
+    for cls, paths in by_class.items():
+        if paths and not counts.get(cls):
+            raise DataError(
+                f"class {cls!r} has {len(paths)} file(s) but none could be read as an image "
+                f"(e.g. {paths[0].name}); fix or remove them, or remove the class folder"
+            )
 
 
 def _split_folders(root: Path, options: dict, val_fraction: float | None, seed: int) -> DataSplits:
     dirs = find_split_dirs(root)
     if "train" not in dirs:
-        raise NotAnImageFolder(
-            f"{root} has {sorted(dirs)} but no train/ folder; expected {root}/train/<class>/<image>"
-        )
+        what = "a file named train, not a train/ folder" if (root / "train").exists() else "no train/ folder"
+        raise NotAnImageFolder(f"{root} has {sorted(dirs)} but {what}; expected {root}/train/<class>/<image>")
     scanned = {split: scan_class_folders(path) for split, path in dirs.items()}
     classes = list(scanned["train"][0])
     others = {split: list(by_class) for split, (by_class, _) in scanned.items() if split != "train"}
@@ -130,6 +151,7 @@ def _split_folders(root: Path, options: dict, val_fraction: float | None, seed: 
         for missing in sorted(set(classes) - set(names)):
             log.warning("%s has no folder for class %r that train has", split, missing)
     data = {split: _load_class_files(by_class, classes, options) for split, (by_class, _) in scanned.items()}
+    _check_train_classes(data["train"], scanned["train"][0])
     for split, (_, bad) in scanned.items():
         data[split].skipped = bad + data[split].skipped
     splits = DataSplits(data["train"], data.get("validation"), data.get("test"), classes, "")
@@ -139,6 +161,7 @@ def _split_folders(root: Path, options: dict, val_fraction: float | None, seed: 
 def _class_root(root: Path, options: dict, val_fraction: float | None, seed: int) -> DataSplits:
     by_class, bad = scan_class_folders(root)
     train = _load_class_files(by_class, list(by_class), options)
+    _check_train_classes(train, by_class)
     train.skipped = bad + train.skipped
     return _with_val_fraction(DataSplits(train, None, None, list(by_class), ""), val_fraction, seed)
 
@@ -147,6 +170,7 @@ def _pool(root: Path, options: dict) -> DataSplits:
     by_class, bad = scan_pool(root)
     classes = list(by_class)
     full = _load_class_files(by_class, classes, options)
+    _check_train_classes(full, by_class)
     parts: list[list[int]] = [[], [], []]
     for label in range(len(classes)):
         rows = np.flatnonzero(full.labels == label)
@@ -192,6 +216,8 @@ def stratified_holdout(labels: np.ndarray, fraction: float, seed: int) -> tuple[
 
 
 def _arrays(images: np.ndarray, labels: np.ndarray, classes: list[str], size, channels) -> ArrayDataset:
+    if size is not None:
+        check_room((len(images), *size, channels), None)
     return ArrayDataset(resize_arrays(images, size, channels), labels, classes)
 
 

@@ -2,29 +2,43 @@
 
 SRC is only read. DST gets the class folders and ``split.json`` (the plan: counts and file
 names). Running the same split again changes nothing; a different one is refused unless
-``overwrite`` is given, which replaces only the split folders and ``split.json``.
+``overwrite`` is given, which removes only the files the earlier ``split.json`` records, and
+still refuses when DST holds anything else. Symbolic links that lead out of SRC are skipped
+unless ``follow_symlinks`` is given.
 """
 
 from __future__ import annotations
 
-import json
 import logging
+import math
 import os
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from convlens._io import write_json_atomic
+from convlens.data._split_output import (
+    MANIFEST,
+    destination_state,
+    foreign_entries,
+    refuse_foreign,
+    write_files,
+)
 from convlens.data.builtin import builtin_pool
-from convlens.data.folders import SPLIT_NAMES, is_flat_pool, scan_class_folders, scan_pool
+from convlens.data.folders import (
+    SPLIT_ALIASES,
+    SPLIT_NAMES,
+    is_flat_pool,
+    list_images,
+    scan_class_folders,
+    scan_pool,
+)
 from convlens.data.images import SkippedFile
-from convlens.errors import ConfigError, SplitError
+from convlens.errors import ConfigError, NotAnImageFolder, SplitError
 
 log = logging.getLogger(__name__)
 
-MANIFEST = "split.json"
 LINK_MODES = ("copy", "hardlink", "symlink")
 ORDERS = ("natural", "random")
 
@@ -82,6 +96,7 @@ class SplitResult:
     destination: Path
     status: str  # "written", "unchanged", "dry-run"
     written: int = 0
+    removed: int = 0  # files of an earlier split removed by ``overwrite``
 
 
 def resolve_source(src: str | os.PathLike[str]) -> Path:
@@ -94,11 +109,53 @@ def resolve_source(src: str | os.PathLike[str]) -> Path:
 
 
 def scan_source(src: Path) -> tuple[dict[str, list[Path]], list[SkippedFile]]:
-    """Files per class of a flat pool (class from the file name) or of class sub-folders."""
+    """Files per class of a flat pool (class from the file name) or of class sub-folders.
+
+    Raises:
+        SplitError: ``src`` holds neither image files nor class sub-folders, or is split already.
+    """
     if is_flat_pool(src):
         return scan_pool(src)
-    by_class, skipped = scan_class_folders(src, require_images=False)
-    return by_class, skipped
+    done = [f"{name}/" for names in SPLIT_ALIASES.values() for name in names if (src / name).is_dir()]
+    if done:
+        raise SplitError(
+            f"{src} has {' '.join(done)}: it looks already split; give the raw pool or the class-folder "
+            "root it came from (a split folder is read as it is by train and data info)"
+        )
+    try:
+        return scan_class_folders(src, require_images=False)
+    except NotAnImageFolder:
+        _, other = list_images(src)
+        found = f" (only {len(other)} other file(s), e.g. {Path(other[0].path).name!r})" if other else ""
+        raise SplitError(
+            f"{src} holds no image files{found}; expected <class>.<n>.jpg files or <class>/ sub-folders"
+        ) from None
+
+
+def usable_sources(
+    src: Path, by_class: dict[str, list[Path]], follow_symlinks: bool
+) -> tuple[dict[str, list[Path]], list[SkippedFile]]:
+    """Leave out what a split must not copy: links out of ``src`` (unless followed) and unreadable files."""
+    kept: dict[str, list[Path]] = {}
+    skipped = []
+    for cls, paths in by_class.items():
+        kept[cls] = []
+        for path in paths:
+            reason = _unusable(src, path, follow_symlinks)
+            if reason:
+                skipped.append(SkippedFile(str(path), reason))
+            else:
+                kept[cls].append(path)
+    return kept, skipped
+
+
+def _unusable(src: Path, path: Path, follow_symlinks: bool) -> str | None:
+    real = path.resolve()
+    if not follow_symlinks and src not in real.parents:
+        return f"leads to {real} (through a symbolic link), outside SRC; pass --follow-symlinks to include it"
+    if not os.access(path, os.R_OK):
+        return "permission denied (make the file readable)"
+    return None
 
 
 def per_class_counts(
@@ -127,10 +184,13 @@ def _check_options(counts, fractions, order: str, link: str) -> None:
             "give either per-class counts (--train/--val/--test) or --fractions, not both or neither"
         )
     if fractions is not None and (
-        len(fractions) != 3 or any(f < 0 for f in fractions) or sum(fractions) > 1 + 1e-9
+        len(fractions) != 3
+        or not all(math.isfinite(f) and f >= 0 for f in fractions)
+        or sum(fractions) > 1 + 1e-9
     ):
         raise ConfigError(
-            f"--fractions needs three non-negative numbers summing to at most 1; got {fractions}"
+            f"--fractions needs three non-negative numbers summing to at most 1, like 0.8,0.1,0.1; "
+            f"got {fractions}"
         )
     if counts is not None and any(c < 0 for c in counts):
         raise ConfigError(f"counts must not be negative; got {counts}")
@@ -148,17 +208,22 @@ def plan_split(
     seed: int = 0,
     link: str = "copy",
     plural: bool = False,
+    follow_symlinks: bool = False,
 ) -> SplitPlan:
     """Decide the split without touching the disk (see :func:`split_pool` for the arguments)."""
     _check_options(counts, fractions, order, link)
-    by_class, skipped = scan_source(src)
+    found, skipped = scan_source(src)
+    by_class, left_out = usable_sources(src, found, follow_symlinks)
+    skipped += left_out
     if not by_class:
         raise SplitError(f"{src} holds no images; expected <class>.<n>.jpg files or <class>/ sub-folders")
+    plan = SplitPlan(str(src), {}, order, seed if order == "random" else None, link, plural, skipped)
+    _check_folder_names(plan, list(by_class))
     files: dict[str, dict[str, list[str]]] = {s: {} for s in SPLIT_NAMES}
     rng = np.random.default_rng(seed)
     for cls, paths in by_class.items():
         if not paths:
-            raise SplitError(f"class folder {src / cls} is empty; add images or remove it")
+            raise SplitError(_empty_class_message(src, cls, found[cls], left_out))
         ordered = [str(p) for p in paths]
         if order == "random":
             ordered = [ordered[i] for i in rng.permutation(len(ordered))]
@@ -167,8 +232,26 @@ def plan_split(
         for split, size in zip(SPLIT_NAMES, sizes):
             files[split][cls] = ordered[start : start + size]
             start += size
-    files = {s: b for s, b in files.items() if sum(map(len, b.values()))}
-    return SplitPlan(str(src), files, order, seed if order == "random" else None, link, plural, skipped)
+    plan.files = {s: b for s, b in files.items() if sum(map(len, b.values()))}
+    return plan
+
+
+def _empty_class_message(src: Path, cls: str, found: list[Path], left_out: list[SkippedFile]) -> str:
+    if not found:
+        return f"class folder {src / cls} is empty or holds no image file; add images or remove it"
+    reasons = [s.reason for s in left_out if Path(s.path) in found]
+    return f"class {cls!r} has no usable image: all {len(found)} were left out ({reasons[0]})"
+
+
+def _check_folder_names(plan: SplitPlan, classes: list[str]) -> None:
+    folders: dict[str, str] = {}
+    for cls in classes:
+        other = folders.setdefault(plan.folder_of(cls), cls)
+        if other != cls:
+            raise SplitError(
+                f"classes {other!r} and {cls!r} would share the folder {plan.folder_of(cls)!r}; "
+                "leave out --plural or rename one class"
+            )
 
 
 def split_pool(
@@ -182,6 +265,7 @@ def split_pool(
     overwrite: bool = False,
     dry_run: bool = False,
     plural: bool = False,
+    follow_symlinks: bool = False,
 ) -> SplitResult:
     """Split a pool of photos into ``DST/train|validation|test/<class>/``.
 
@@ -193,33 +277,44 @@ def split_pool(
         fractions: per-class fractions instead, e.g. ``(0.8, 0.1, 0.1)``.
         order: ``natural`` (``cat.0`` … ``cat.999`` go to train, as in the book) or ``random``.
         seed: seed of the stratified ``random`` order.
-        link: ``copy``, ``hardlink`` or ``symlink``.
-        overwrite: replace a different split already in ``dst``.
+        link: ``copy`` (plain new files, mode 0o666 less the umask), ``hardlink`` or ``symlink``.
+        overwrite: replace a different split already in ``dst``: only the files its ``split.json``
+            records are removed, and only when ``dst`` holds nothing else.
         dry_run: only plan; write nothing.
         plural: name class folders ``cats``/``dogs`` as the book does.
+        follow_symlinks: also take symbolic links whose target lies outside ``src`` (skipped and
+            reported otherwise).
 
     Raises:
-        SplitError: nested folders, too few images, a different split in ``dst``, or a failed link.
+        SplitError: nested folders, too few images, a DST holding other files, or a failed link.
     """
     src_path = resolve_source(src)
     dst_path = Path(dst).expanduser().resolve()
     _check_not_nested(src_path, dst_path)
-    plan = plan_split(src_path, counts, fractions, order, seed, link, plural)
+    plan = plan_split(src_path, counts, fractions, order, seed, link, plural, follow_symlinks)
     if dry_run:
         return SplitResult(plan, dst_path, "dry-run")
-    state = _destination_state(dst_path, plan)
+    state, recorded = destination_state(dst_path, plan.to_json())
+    if state == "foreign":
+        raise SplitError(
+            f"{dst_path} already holds something else (files but no split.json of an earlier split); "
+            "convlens never deletes files it did not write: choose a new or empty DST"
+        )
     if state == "different" and not overwrite:
         raise SplitError(
-            f"{dst_path} already holds something else (another split or other files); "
-            "choose an empty DST or pass --overwrite to replace its train/validation/test folders"
+            f"{dst_path} already holds something else (another split); choose an empty DST or pass "
+            "--overwrite to replace the files its split.json records"
         )
-    if state == "different":
-        _clear_splits(dst_path)
-    written = _materialise(plan, dst_path, into_staging=state != "same")
+    if state == "different" and recorded is not None:
+        foreign = foreign_entries(dst_path, recorded)
+        if foreign:
+            refuse_foreign(dst_path, foreign)
+    files = {s: {plan.folder_of(c): p for c, p in b.items()} for s, b in plan.files.items()}
+    written, removed = write_files(files, dst_path, link, staged=state != "same", old=recorded)
     if state == "same" and not written:
         return SplitResult(plan, dst_path, "unchanged")
     write_json_atomic(dst_path / MANIFEST, plan.to_json())
-    return SplitResult(plan, dst_path, "written", written)
+    return SplitResult(plan, dst_path, "written", written, removed)
 
 
 def _check_not_nested(src: Path, dst: Path) -> None:
@@ -229,68 +324,3 @@ def _check_not_nested(src: Path, dst: Path) -> None:
         )
     if dst in src.parents:
         raise SplitError(f"SRC {src} is inside DST {dst}; choose a DST that does not contain the source")
-
-
-def _destination_state(dst: Path, plan: SplitPlan) -> str:
-    if dst.exists() and not dst.is_dir():
-        raise SplitError(f"{dst} is a file; DST must be a folder")
-    if not dst.exists() or not any(dst.iterdir()):
-        return "empty"
-    try:
-        stored = json.loads((dst / MANIFEST).read_text())
-    except (OSError, ValueError):
-        return "different"
-    return "same" if stored == json.loads(json.dumps(plan.to_json())) else "different"
-
-
-def _clear_splits(dst: Path) -> None:
-    for name in (*SPLIT_NAMES, "val", "valid"):
-        if (dst / name).is_dir() and not (dst / name).is_symlink():
-            shutil.rmtree(dst / name)
-    (dst / MANIFEST).unlink(missing_ok=True)
-
-
-def _materialise(plan: SplitPlan, dst: Path, into_staging: bool) -> int:
-    """Write every planned file that is missing; returns how many were written."""
-    root = dst / f".convlens-split-{os.getpid()}" if into_staging else dst
-    written = 0
-    try:
-        for split, by_class in plan.files.items():
-            for cls, paths in by_class.items():
-                folder = root / split / plan.folder_of(cls)
-                folder.mkdir(parents=True, exist_ok=True)
-                for path in paths:
-                    target = folder / Path(path).name
-                    if not (dst / split / plan.folder_of(cls) / target.name).exists():
-                        _place(Path(path), target, plan.link)
-                        written += 1
-        if into_staging:
-            for split in plan.files:
-                os.replace(root / split, dst / split)
-    finally:
-        if into_staging and root.exists():
-            shutil.rmtree(root)
-    return written
-
-
-def _place(src: Path, target: Path, link: str) -> None:
-    tmp = target.with_name(f".{target.name}.tmp")
-    try:
-        if link == "copy":
-            shutil.copy2(src, tmp)
-        elif link == "hardlink":
-            os.link(src, tmp)
-        else:
-            os.symlink(src, tmp)
-        os.replace(tmp, target)
-    except PermissionError:
-        raise SplitError(
-            f"cannot read {src} or write {target}: permission denied; fix the permissions"
-        ) from None
-    except OSError as exc:
-        hint = (
-            "; hard links need SRC and DST on one file system, use --link copy or symlink"
-            if link == "hardlink"
-            else ""
-        )
-        raise SplitError(f"cannot {link} {src} to {target}: {exc.strerror or exc}{hint}") from None

@@ -9,9 +9,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from convlens.explain.cam import ExplainError
-from convlens.explain.cam._layers import forward_order, get_layer
+from convlens.errors import ExplainError
+from convlens.explain.cam._layers import forward_order
 from convlens.explain.cam.base import eval_frozen
+from convlens.models.layers import get_layer
 
 
 class _Stop(Exception):
@@ -52,7 +53,12 @@ def filter_means(model: nn.Module, layer: nn.Module, x: torch.Tensor, filters: t
     finally:
         handle.remove()
     act = out["a"]
-    return act[torch.arange(act.shape[0]), filters].flatten(1).mean(dim=1)
+    if act.ndim != 4 or int(filters.max()) >= act.shape[1]:
+        raise ExplainError(
+            f"the layer's output {tuple(act.shape[1:])} has {act.shape[1] if act.ndim > 1 else 0} filters; ask for "
+            f"at most that many (--count), or choose a conv layer (--layer)"
+        )
+    return act[torch.arange(act.shape[0]), filters.to(act.device)].flatten(1).mean(dim=1)
 
 
 def deprocess(x: torch.Tensor) -> np.ndarray:
@@ -81,13 +87,14 @@ def seed_patterns(
     seed's exactly. ``init`` overrides the noise; ``precision="bf16"`` runs the network under CPU autocast
     (the image and its update stay fp32). Returns uint8 (N, size, size, C).
     """
-    x = grey_noise(len(filters), cfg, size, seed) if init is None else init.clone()
+    device = next(model.parameters()).device
+    x = (grey_noise(len(filters), cfg, size, seed) if init is None else init.clone()).to(device)
     target = torch.as_tensor(list(filters), dtype=torch.long)
     module = get_layer(model, layer)
     with eval_frozen(model):
         for _ in range(steps):
             x.requires_grad_(True)
-            with torch.autocast("cpu", torch.bfloat16, enabled=precision == "bf16"):
+            with torch.autocast(x.device.type, torch.bfloat16, enabled=precision == "bf16"):
                 # channels-last input: oneDNN's fast convolution layout on CPUs (bf16 uses AMX then)
                 pixels = _to_model(x, cfg).contiguous(memory_format=torch.channels_last)
                 loss = filter_means(model, module, pixels, target).float().sum()
@@ -109,15 +116,17 @@ def seed_patterns_loop(
     filters: Sequence[int],
     cfg: dict[str, Any],
     size: int = 64,
-    steps: int = 40,
     seed: int = 0,
-    precision: str = "fp32",
+    **options: Any,
 ) -> np.ndarray:
-    """The same math one filter at a time (the seed's loop, same noise); for benchmarks and tests."""
+    """The same math one filter at a time (the seed's loop, same noise); for benchmarks and tests.
+
+    ``options`` are :func:`seed_patterns`' (``steps``, ``precision``).
+    """
     noise = grey_noise(len(filters), cfg, size, seed)
     return np.concatenate(
         [
-            seed_patterns(model, layer, [f], cfg, size, steps, init=noise[i : i + 1], precision=precision)
+            seed_patterns(model, layer, [f], cfg, size, init=noise[i : i + 1], **options)
             for i, f in enumerate(filters)
         ]
     )

@@ -17,9 +17,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from convlens.explain.cam._layers import get_layer
 from convlens.explain.cam.base import eval_frozen
 from convlens.explain.filters import _to_model, filter_means
+from convlens.models.layers import get_layer
 
 # Square root of ImageNet's RGB colour correlation (Lucid's color_correlation_svd_sqrt).
 _COLOUR = torch.tensor([[0.26, 0.09, 0.02], [0.27, 0.00, -0.05], [0.27, -0.09, 0.03]])

@@ -22,15 +22,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from convlens.errors import DataError
+from convlens.labels import class_probability
 
 STEPS = 16
-
-
-def class_probability(logits: torch.Tensor, cls: int) -> torch.Tensor:
-    """Softmax probability of ``cls``; for a single-logit binary model sigmoid(+-logit)."""
-    if logits.shape[1] == 1:
-        return torch.sigmoid(logits[:, 0] * (1 if cls == 1 else -1))
-    return torch.softmax(logits.float(), dim=1)[:, cls]
 
 
 def _probabilities(model: nn.Module, batch: torch.Tensor, cls: int) -> np.ndarray:
@@ -76,19 +70,37 @@ def load_boxes(path: Path) -> dict[str, list[tuple[float, float, float, float]]]
 
     JSON: ``{"image.jpg": [[x0, y0, x1, y1], ...]}``; CSV: rows ``image,x0,y0,x1,y1`` (a header allowed).
     """
-    if not path.exists():
+    if not path.is_file():
         raise DataError(f"boxes file {path} does not exist; give a JSON or CSV file of boxes per image")
+    try:
+        return _read_boxes(path)
+    except (OSError, UnicodeDecodeError, ValueError, TypeError, IndexError, AttributeError) as exc:
+        raise DataError(
+            f'cannot read boxes from {path} ({exc}); expected JSON {{"image.jpg": [[x0, y0, x1, y1], ...]}} '
+            f"or CSV rows image,x0,y0,x1,y1"
+        ) from None
+
+
+def _read_boxes(path: Path) -> dict[str, list[tuple[float, float, float, float]]]:
     boxes: dict[str, list[tuple[float, float, float, float]]] = {}
     if path.suffix.lower() == ".json":
-        for name, items in json.loads(path.read_text()).items():
-            boxes[name] = [tuple(map(float, b)) for b in (items if isinstance(items[0], list) else [items])]
+        for name, items in json.loads(path.read_text(encoding="utf-8")).items():
+            rows = items if isinstance(items[0], list) else [items]
+            boxes[str(name)] = [_box(b) for b in rows]
         return boxes
-    with path.open(newline="") as fh:
+    with path.open(newline="", encoding="utf-8") as fh:
         for row in csv.reader(fh):
             if len(row) < 5 or not _is_number(row[1]):
                 continue
-            boxes.setdefault(row[0].strip(), []).append(tuple(float(v) for v in row[1:5]))
+            boxes.setdefault(row[0].strip(), []).append(_box(row[1:5]))
     return boxes
+
+
+def _box(values: list) -> tuple[float, float, float, float]:
+    if len(values) != 4:
+        raise ValueError(f"a box needs 4 numbers, got {values!r}")
+    x0, y0, x1, y1 = (float(v) for v in values)
+    return (x0, y0, x1, y1)
 
 
 def _is_number(text: str) -> bool:

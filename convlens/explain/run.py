@@ -6,6 +6,7 @@ One image at a time: memory stays flat however many images a folder holds.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,10 +15,24 @@ from typing import Any
 import numpy as np
 import torch
 
-from convlens._console import track
-from convlens.explain._inputs import LoadedModel, iter_photos, list_images, model_input
-from convlens.explain.cam import CamExplainer, ExplainError, create_explainer, explainers
-from convlens.explain.overlay import overlay, panel_figure, save_figure, save_image, save_map
+from convlens import _reporting
+from convlens.data.folders import collect_images
+from convlens.data.images import BadImage, SkippedFile, read_photo
+from convlens.errors import ExplainError
+from convlens.explain.cam import CamExplainer, create_explainer, explainers
+from convlens.explain.overlay import (
+    gradient_image,
+    methods_figure,
+    overlay,
+    panel_figure,
+    resize_image,
+    save_figure,
+    save_image,
+    save_map,
+)
+from convlens.labels import probabilities
+from convlens.models.loaded import LoadedModel
+from convlens.models.preprocess import model_input
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +49,7 @@ class ExplainConfig:
     precision: str = "fp32"
     figures: bool = True
     progress: bool = True
+    cmap: str = "jet"
 
 
 @dataclass
@@ -54,13 +70,7 @@ class ImageRecord:
 
 def parse_class(value: str | None, classes: list[str] | None) -> int | None:
     """``--class`` as an index or a class name."""
-    if value is None:
-        return None
-    if value.lstrip("-").isdigit():
-        return int(value)
-    if classes and value in classes:
-        return classes.index(value)
-    raise ExplainError(f"unknown class {value!r}; give an index or one of: {', '.join((classes or [])[:20])}")
+    return LoadedModel(torch.nn.Identity(), {}, classes).class_index(value) if value is not None else None
 
 
 def make_explainers(loaded: LoadedModel, config: ExplainConfig) -> dict[str, CamExplainer]:
@@ -71,53 +81,120 @@ def make_explainers(loaded: LoadedModel, config: ExplainConfig) -> dict[str, Cam
 
 
 def output_stem(path: Path, source: Path) -> str:
-    """A file-system-safe name per image, unique within the source folder."""
+    """A file-system-safe folder name per image, unique within the source folder, never leaving ``--out``."""
     rel = path.relative_to(source) if source.is_dir() else Path(path.name)
-    return "__".join(rel.with_suffix("").parts)
+    parts = [re.sub(r"[^\w.\- ]", "_", part) for part in rel.with_suffix("").parts]
+    stem = "__".join(parts).strip(". ") or "image"
+    return stem if stem not in (".", "..") else "image"
+
+
+def iter_photos(
+    paths: list[Path], channels: int, skipped: list[SkippedFile]
+) -> Iterator[tuple[Path, np.ndarray]]:
+    """Stream ``(path, photo)``; unusable files go to ``skipped`` (with the reason), never fatal."""
+    for path in paths:
+        try:
+            yield path, read_photo(path, channels)
+        except BadImage as exc:
+            skipped.append(SkippedFile(str(path), exc.reason))
 
 
 def explain_images(
-    loaded: LoadedModel, config: ExplainConfig, keep_maps: bool = False
+    loaded: LoadedModel,
+    config: ExplainConfig,
+    keep_maps: bool = False,
+    skipped: list[SkippedFile] | None = None,
 ) -> Iterator[ImageRecord]:
     """Explain every image under ``config.source``; yields one record per image and method as files are written."""
-    paths = list_images(config.source)
+    paths, skipped_here = collect_images([config.source])
+    skipped = skipped if skipped is not None else []
+    skipped += skipped_here
     methods = make_explainers(loaded, config)
-    channels = int(loaded.cfg.get("input_size", (3,))[0])
-    for path, photo in track(
-        iter_photos(paths, channels), "explaining", total=len(paths), enabled=config.progress
-    ):
+    out = Path(config.out).resolve()
+    photos = iter_photos(paths, loaded.channels, skipped)
+    for path, photo in _reporting.track(photos, "explaining", total=len(paths), enabled=config.progress):
         x = model_input(photo, loaded.cfg)
+        folder = image_folder(out, path, Path(config.source))
+        probs = class_probabilities(loaded, x) if config.figures else None
+        records, shown = [], {}
         for name, explainer in methods.items():
             result = explainer(x, target=config.target)
-            record = _write_one(loaded, config, path, photo, name, result)
+            record, shown[name] = _write_one(loaded, config, folder, photo, name, result, probs)
+            record.image = str(path)
             if keep_maps:
                 record.heatmap, record.inputs, record.photo_size = result.maps[0].numpy(), x, photo.shape[:2]
-            yield record
+            records.append(record)
+        if config.figures and len(methods) > 1:
+            _write_comparison(folder, photo, shown, records)
+        yield from records
+    if skipped:
+        _reporting.warn(
+            f"skipped {len(skipped)} file(s): " + "; ".join(f"{s.path}: {s.reason}" for s in skipped[:5])
+        )
+
+
+def image_folder(out: Path, path: Path, source: Path) -> Path:
+    """``--out/<image stem>``, refused if it would lie anywhere but directly inside ``--out``."""
+    folder = out / output_stem(path, source)
+    if folder.resolve().parent != out:
+        raise ExplainError(f"refusing to write outside --out {out} for {path}")
+    return folder
+
+
+@torch.no_grad()
+def class_probabilities(loaded: LoadedModel, x: torch.Tensor) -> torch.Tensor:
+    """The model's class probabilities for one input (a single logit gives ``[1 - p, p]``)."""
+    return probabilities(loaded.model(x[None].to(loaded.device)))[0].cpu()
 
 
 def _write_one(
-    loaded: LoadedModel, config: ExplainConfig, path: Path, photo: np.ndarray, method: str, result: Any
-) -> ImageRecord:
-    heatmap = result.maps[0].numpy()
+    loaded: LoadedModel,
+    config: ExplainConfig,
+    folder: Path,
+    photo: np.ndarray,
+    method: str,
+    result: Any,
+    probs: torch.Tensor | None,
+) -> tuple[ImageRecord, np.ndarray]:
+    """The map, the overlay and the figure of one method; returns the record and the picture shown for it.
+
+    Guided methods give input gradients, not a coarse map: their "overlay" is the gradient drawn in RGB at the
+    photo's size, as in the Grad-CAM paper, and their figure shows it next to the Grad-CAM overlay.
+    """
+    heatmap = result.maps[0].cpu().numpy()
     cls = int(result.classes[0])
-    name = loaded.classes[cls] if loaded.classes and cls < len(loaded.classes) else str(cls)
-    folder = config.out / output_stem(path, config.source)
+    names = loaded.class_names()
+    name = names[cls] if cls < len(names) else str(cls)
     files = {"heatmap": folder / f"{method}.npy", "overlay": folder / f"{method}_overlay.jpg"}
     save_map(heatmap, files["heatmap"])
-    blended = overlay(photo, heatmap)
-    save_image(blended, files["overlay"])
+    gradients = result.extras.get("gradients")
+    cam = torch.relu(result.raw[0]).cpu().numpy()
+    cam = cam / cam.max() if cam.max() > 0 else cam  # the layer's own resolution
+    if gradients is not None:
+        shown = resize_image(gradient_image(gradients[0].cpu()), photo.shape[:2])
+    else:
+        shown = overlay(photo, heatmap, cmap=config.cmap)
+    save_image(shown, files["overlay"])
     if config.figures:
         files["figure"] = folder / f"{method}_panels.png"
-        low_res = heatmap if "gradients" in result.extras else torch.relu(result.raw[0]).numpy()
-        low_res = low_res / low_res.max() if low_res.max() > 0 else low_res  # the layer's own resolution
-        fig = panel_figure(photo, low_res, blended, f"{method} · {name} · {result.layer}")
+        p = f" · p = {float(probs[cls]):.2f}" if probs is not None and cls < len(probs) else ""
+        title = f"{method} · class {name}{p} · layer {result.layer}"
+        if gradients is not None:
+            cam_overlay = overlay(photo, cam, cmap=config.cmap)
+            fig = panel_figure(photo, shown, cam_overlay, title, middle=method, right="Grad-CAM overlay")
+        else:
+            fig = panel_figure(photo, cam, shown, title, cmap=config.cmap)
         save_figure(fig, files["figure"])
-    return ImageRecord(
-        str(path),
-        method,
-        cls,
-        name,
-        float(result.scores[0]),
-        result.layer,
-        {k: str(v) for k, v in files.items()},
+    record = ImageRecord(
+        "", method, cls, name, float(result.scores[0]), result.layer, {k: str(v) for k, v in files.items()}
     )
+    return record, shown
+
+
+def _write_comparison(folder: Path, photo: np.ndarray, shown: dict[str, np.ndarray], records: list) -> None:
+    """``<image>/methods.png``: every method's picture of one image side by side."""
+    path = folder / "methods.png"
+    first = records[0]
+    save_figure(methods_figure(photo, shown, f"{Path(first.image).name} · class {first.class_name}"), path)
+    for record in records:
+        record.files["methods"] = str(path)

@@ -119,3 +119,48 @@ class LinearAct(nn.Linear):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.activation(super().forward(x))
+
+
+def smallest_input(model: nn.Module, channels: int, upper: int) -> int | None:
+    """The smallest square side (8..``upper``) the model's features run at, or ``None`` when none does."""
+
+    def runs(side: int) -> bool:
+        try:
+            with torch.no_grad():
+                model.forward_features(torch.zeros(1, channels, side, side))
+        except RuntimeError:
+            return False
+        return True
+
+    was_training = model.training
+    model.eval()
+    try:
+        if not runs(upper):
+            return None
+        low, high = 8, upper
+        while low < high:
+            mid = (low + high) // 2
+            low, high = (low, mid) if runs(mid) else (mid + 1, high)
+        return low
+    finally:
+        model.train(was_training)
+
+
+def check_input_size(model: nn.Module, input_size: tuple[int, int, int], name: str) -> None:
+    """Raise :class:`ConfigError` naming the smallest size that works when ``model`` cannot run at ``input_size``."""
+    channels, height, width = input_size
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            model.forward_features(torch.zeros(1, channels, height, width))
+        return
+    except RuntimeError:
+        pass
+    finally:
+        model.train(was_training)
+    smallest = smallest_input(model, channels, 512)
+    hint = (
+        f"the smallest it takes is {smallest} px" if smallest else "it does not run at any size up to 512 px"
+    )
+    raise ConfigError(f"{name} cannot run at {height}x{width} ({hint}); choose a larger --image-size")

@@ -24,6 +24,7 @@ def register_model(
     num_classes: int = 1000,
     weights: Any = None,
     description: str = "",
+    finetune_from: str | None = None,
 ) -> Callable[[Factory], Factory]:
     """Register ``factory(num_classes, input_size, **kwargs) -> nn.Module`` under ``name``.
 
@@ -34,6 +35,7 @@ def register_model(
         num_classes: outputs when ``create`` gets no ``num_classes`` (1000 for ImageNet heads).
         weights: a :class:`convlens.models.weights.WeightsSpec` when pretrained weights exist.
         description: one line for ``convlens models list``.
+        finetune_from: the first layer ``--mode finetune`` trains again by default (the last block).
     """
     return registry.register(
         name,
@@ -42,6 +44,7 @@ def register_model(
         num_classes=num_classes,
         weights=weights,
         description=description,
+        finetune_from=finetune_from,
     )
 
 

@@ -1,24 +1,18 @@
-"""Our own checkpoints: ``model.safetensors`` + ``config.json``, written atomically, loaded without unpickling."""
+"""Plain checkpoints of a registered model: ``model.safetensors`` + ``config.json`` (no training run around them).
+
+Both functions go through :class:`convlens.runs.RunDir`, the one writer and reader of checkpoint folders;
+nothing is ever unpickled.
+"""
 
 from __future__ import annotations
 
-import json
-import logging
 import os
 from pathlib import Path
 from typing import Any
 
-from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
 from torch import nn
 
-from convlens._io import atomic_path, write_json_atomic
 from convlens.errors import CheckpointError
-
-log = logging.getLogger(__name__)
-
-WEIGHTS_FILE = "model.safetensors"
-CONFIG_FILE = "config.json"
 
 
 def model_config(model: nn.Module) -> dict[str, Any]:
@@ -46,35 +40,16 @@ def save_checkpoint(model: nn.Module, run_dir: str | os.PathLike[str], config: d
     Returns:
         The folder written.
     """
-    folder = Path(run_dir)
-    folder.mkdir(parents=True, exist_ok=True)
-    merged = {**model_config(model), **{k: v for k, v in config.items() if v is not None}}
-    if not merged.get("model"):
+    from convlens.runs import RunDir
+
+    if not (config.get("model") or getattr(model, "model_name", None)):
         raise CheckpointError(
             "config has no 'model' name; build the model with convlens.models.create or pass config['model']"
         )
-    tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    with atomic_path(folder / WEIGHTS_FILE) as tmp:
-        save_file(tensors, str(tmp), metadata={"format": "pt", "model": str(merged["model"])})
-    write_json_atomic(folder / CONFIG_FILE, merged)
-    return folder
-
-
-def read_config(path: str | os.PathLike[str]) -> tuple[Path, dict[str, Any]]:
-    """The run folder of ``path`` (a folder or its ``model.safetensors``) and its parsed ``config.json``."""
-    folder = Path(path)
-    folder = folder.parent if folder.is_file() else folder
-    config_path = folder / CONFIG_FILE
-    if not config_path.is_file() or not (folder / WEIGHTS_FILE).is_file():
-        raise CheckpointError(
-            f"{folder} is not a checkpoint: expected {WEIGHTS_FILE} and {CONFIG_FILE} there (a run folder of `convlens train`)"
-        )
-    try:
-        return folder, json.loads(config_path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise CheckpointError(
-            f"{config_path} is not valid JSON ({exc}); re-run training or restore the file"
-        ) from None
+    run = RunDir(run_dir)
+    run.path.mkdir(parents=True, exist_ok=True)
+    run.write_checkpoint(model, config)
+    return run.path
 
 
 def load_checkpoint(path: str | os.PathLike[str]) -> tuple[nn.Module, dict[str, Any]]:
@@ -83,31 +58,6 @@ def load_checkpoint(path: str | os.PathLike[str]) -> tuple[nn.Module, dict[str, 
     Returns:
         ``(model in eval mode, config)``.
     """
-    from convlens.models._factory import create
+    from convlens.runs import load_run
 
-    folder, config = read_config(path)
-    if "model" not in config:
-        raise CheckpointError(f"{folder / CONFIG_FILE} has no 'model' entry; it was not written by convlens")
-    model = create(
-        config["model"],
-        num_classes=config.get("num_classes"),
-        input_size=config.get("input_size"),
-        **config.get("model_kwargs", {}),
-    )
-    try:
-        state = load_file(str(folder / WEIGHTS_FILE))
-    except (SafetensorError, OSError) as exc:
-        raise CheckpointError(f"{folder / WEIGHTS_FILE} is unreadable ({exc}); re-run training") from None
-    try:
-        missing, unexpected = model.load_state_dict(state, strict=False)
-    except RuntimeError as exc:  # shape mismatches
-        raise CheckpointError(
-            f"{folder} does not match {config['model']}: {str(exc).splitlines()[-1].strip()}"
-        ) from None
-    if missing or unexpected:
-        raise CheckpointError(
-            f"{folder} does not match {config['model']}: missing {missing[:3]}, unexpected {unexpected[:3]}"
-        )
-    saved = config.get("pretrained_cfg") or {}
-    model.pretrained_cfg.update({k: tuple(v) if isinstance(v, list) else v for k, v in saved.items()})
-    return model.eval(), config
+    return load_run(path)

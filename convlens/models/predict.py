@@ -9,37 +9,12 @@ from typing import Any
 import torch
 from torch import nn
 
-from convlens._console import track
-from convlens.errors import DataError
-from convlens.models.fast import autocast, for_inference
+from convlens import _reporting
+from convlens.data.images import BadImage, SkippedFile
+from convlens.labels import probabilities
+from convlens.models.fast import autocast, bf16_pays, for_inference
 from convlens.models.imagenet import decode_predictions
-from convlens.models.preprocess import load_batch
-
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
-
-
-def list_images(paths: Sequence[str | Path]) -> list[Path]:
-    """Image files named directly or found (recursively, sorted) in the folders given."""
-    files: list[Path] = []
-    for path in map(Path, paths):
-        if path.is_dir():
-            files += sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
-        elif path.is_file():
-            files.append(path)
-        else:
-            raise DataError(f"{path} does not exist; give image files or folders of images")
-    if not files:
-        raise DataError(f"no images (.jpg, .png, ...) in {', '.join(map(str, paths))}")
-    return files
-
-
-def probabilities(logits: torch.Tensor) -> torch.Tensor:
-    """Softmax over classes; a single logit becomes ``[1 - p, p]`` (sigmoid, binary)."""
-    logits = logits.float()
-    if logits.shape[1] == 1:
-        p = torch.sigmoid(logits)
-        return torch.cat([1 - p, p], dim=1)
-    return logits.softmax(dim=1)
+from convlens.models.preprocess import read_image, resize_crop, to_tensor
 
 
 def predict_files(
@@ -50,34 +25,57 @@ def predict_files(
     batch_size: int = 16,
     progress: bool = True,
     fast: bool = False,
-) -> list[dict[str, Any]]:
+    cfg: dict[str, Any] | None = None,
+) -> tuple[list[dict[str, Any]], list[SkippedFile]]:
     """Predict each image on the model's device; preprocessing follows ``model.pretrained_cfg``.
 
     Args:
         model: a convlens model.
-        paths: image files.
+        paths: image files; unusable ones (truncated, not images, bombs) are skipped and returned.
         topk: classes reported per image.
         classes: class names of a non-ImageNet head (``wnid`` and ``label`` are then the class name).
         batch_size: images per forward pass.
         progress: show a progress bar.
-        fast: bf16 autocast with batch norm folded and channels-last memory (about 5x faster on CPUs with
-            AMX/AVX-512; probabilities differ from fp32 in the second or third digit).
+        fast: batch norm folded, channels-last memory and, where the hardware multiplies bf16 natively, bf16
+            autocast (about 5x faster on CPUs with AMX/AVX-512; probabilities differ from fp32 in the second or
+            third digit). Elsewhere fp32, with a warning.
+        cfg: the preprocessing (default ``model.pretrained_cfg``).
 
     Returns:
-        ``[{"image": path, "top": [{"wnid", "label", "prob"}, ...]}, ...]`` in input order.
+        ``([{"image": path, "top": [{"wnid", "label", "prob"}, ...]}, ...] in input order, skipped files)``.
     """
-    cfg = model.pretrained_cfg
+    cfg = cfg if cfg is not None else model.pretrained_cfg
     device = next(model.parameters()).device
+    bf16 = fast and bf16_pays(device)
+    if fast and not bf16:
+        _reporting.warn(f"--fast: {device.type} has no native bf16, so bf16 would be slower; running fp32")
     model = for_inference(model) if fast else model.eval()
     batches = [list(paths[i : i + batch_size]) for i in range(0, len(paths), batch_size)]
     results: list[dict[str, Any]] = []
-    for batch in track(batches, "predicting", enabled=progress):
-        x = load_batch(batch, cfg).to(device, non_blocking=True)
-        with torch.inference_mode(), autocast(device.type, enabled=fast):
+    skipped: list[SkippedFile] = []
+    for batch in _reporting.track(batches, "predicting", enabled=progress):
+        images, kept = _read(batch, cfg, skipped)
+        if not kept:
+            continue
+        x = to_tensor(images, cfg).to(device, non_blocking=True)
+        with torch.inference_mode(), autocast(device.type, enabled=bf16):
             probs = probabilities(model(x.contiguous(memory_format=torch.channels_last) if fast else x))
         k = min(topk, probs.shape[1])
-        for path, top in zip(batch, decode_predictions(probs, top=k, classes=classes)):
+        for path, top in zip(kept, decode_predictions(probs, top=k, classes=classes)):
             results.append(
                 {"image": str(path), "top": [{"wnid": w, "label": lab, "prob": p} for w, lab, p in top]}
             )
-    return results
+    return results, skipped
+
+
+def _read(batch: list, cfg: dict[str, Any], skipped: list[SkippedFile]) -> tuple[list[torch.Tensor], list]:
+    images, kept = [], []
+    channels = int(cfg["input_size"][0])
+    for path in batch:
+        try:
+            images.append(resize_crop(read_image(path, channels), cfg))
+        except BadImage as exc:
+            skipped.append(SkippedFile(str(path), exc.reason))
+            continue
+        kept.append(path)
+    return images, kept

@@ -1,9 +1,10 @@
-"""Turn photos into the input a model expects, from its ``pretrained_cfg``.
+"""Turn photos into the input a model expects, from its ``pretrained_cfg``: the one preprocessing path.
 
-With ``crop_pct < 1`` (ImageNet evaluation): resize the shorter side to ``size / crop_pct`` with the configured
-interpolation, then centre-crop ``size`` (or crop first, TensorFlow-style, see :func:`resize_crop`); otherwise
-resize straight to ``size``. Then scale to 0-1 and apply
-``(x - mean) / std`` when the model has them.
+``crop=True`` (predict, evaluation of ImageNet weights): with ``crop_pct < 1`` resize the shorter side to
+``size / crop_pct`` and centre-crop ``size`` (or crop first, TensorFlow-style, see :func:`resize_crop`);
+otherwise resize straight to ``size``. ``crop=False`` (explanations): the whole photo resized to the input size,
+so that a map lines up with the photo. Then scale to 0-1 and apply ``(x - mean) / std`` when the model has them.
+Photos are decoded by :func:`convlens.data.images.read_photo` (EXIF orientation, colour mode, bomb guard).
 """
 
 from __future__ import annotations
@@ -15,18 +16,16 @@ from typing import Any
 
 import numpy as np
 import torch
-from PIL import Image
-from torchvision.transforms import InterpolationMode
 from torchvision.transforms.v2 import functional as TF
 
-_MODES = {
-    "bicubic": InterpolationMode.BICUBIC,
-    "bilinear": InterpolationMode.BILINEAR,
-    "nearest": InterpolationMode.NEAREST,
-}
+from convlens.data.images import INTERPOLATIONS, read_photo
 
 
-def resize_crop(image: torch.Tensor, cfg: dict[str, Any]) -> torch.Tensor:
+def _interpolation(cfg: dict[str, Any]) -> Any:
+    return INTERPOLATIONS.get(cfg.get("interpolation") or "bilinear", INTERPOLATIONS["bilinear"])
+
+
+def resize_crop(image: torch.Tensor, cfg: dict[str, Any], crop: bool = True) -> torch.Tensor:
     """Resize (and centre-crop) one uint8 ``(C, H, W)`` image as ``cfg`` says.
 
     ``crop_mode="crop_then_resize"`` is TensorFlow's EfficientNet evaluation: centre-crop ``crop_pct`` of the
@@ -34,9 +33,9 @@ def resize_crop(image: torch.Tensor, cfg: dict[str, Any]) -> torch.Tensor:
     0.888 top-1 on the sample photos against 0.874 for resize-then-crop).
     """
     _, height, width = cfg["input_size"]
-    mode = _MODES.get(cfg.get("interpolation") or "bilinear", InterpolationMode.BILINEAR)
+    mode = _interpolation(cfg)
     crop_pct = float(cfg.get("crop_pct") or 1.0)
-    if crop_pct >= 1.0:
+    if not crop or crop_pct >= 1.0:
         return TF.resize(image, [height, width], interpolation=mode, antialias=True)
     if cfg.get("crop_mode") == "crop_then_resize":
         side = int(crop_pct * min(image.shape[-2:]))
@@ -46,24 +45,45 @@ def resize_crop(image: torch.Tensor, cfg: dict[str, Any]) -> torch.Tensor:
     return TF.center_crop(image, [height, width])
 
 
+def normalise(x: torch.Tensor, cfg: dict[str, Any]) -> torch.Tensor:
+    """``(x - mean) / std`` per channel when ``cfg`` has them (``x`` already in 0-1), else ``x``."""
+    if cfg.get("mean") is None or cfg.get("std") is None:
+        return x
+    shape = (-1, 1, 1) if x.ndim == 3 else (1, -1, 1, 1)
+    mean = torch.tensor(cfg["mean"], dtype=x.dtype).view(shape)
+    std = torch.tensor(cfg["std"], dtype=x.dtype).view(shape)
+    return (x - mean) / std
+
+
 def to_tensor(images: Sequence[torch.Tensor], cfg: dict[str, Any]) -> torch.Tensor:
     """A float32 ``(N, C, H, W)`` batch in 0-1, then normalised per ``cfg`` when it has mean and std."""
     x = torch.stack(list(images)).float().div_(255)
-    if cfg.get("mean") is not None and cfg.get("std") is not None:
-        mean = torch.tensor(cfg["mean"], dtype=torch.float32).view(1, -1, 1, 1)
-        std = torch.tensor(cfg["std"], dtype=torch.float32).view(1, -1, 1, 1)
-        x = (x - mean) / std
-    return x.contiguous()
+    return normalise(x, cfg).contiguous()
+
+
+def photo_tensor(photo: np.ndarray) -> torch.Tensor:
+    """A uint8 ``(H, W, C)`` or ``(H, W)`` photo as a uint8 ``(C, H, W)`` tensor."""
+    tensor = torch.from_numpy(
+        np.array(photo, dtype=np.uint8)
+    )  # a writable copy (decoded photos are read-only)
+    return tensor.unsqueeze(0) if tensor.ndim == 2 else tensor.permute(2, 0, 1)
+
+
+def model_input(photo: np.ndarray, cfg: dict[str, Any], crop: bool = False) -> torch.Tensor:
+    """One photo (uint8, as :func:`read_photo` returns it) as the model's ``(C, H, W)`` float input."""
+    channels = int(cfg.get("input_size", (3,))[0])
+    image = photo_tensor(photo)
+    if image.shape[0] != channels:
+        image = image[:1] if channels == 1 else image.expand(3, -1, -1)
+    return to_tensor([resize_crop(image, cfg, crop)], cfg)[0]
 
 
 def read_image(path: str | Path, channels: int = 3) -> torch.Tensor:
     """A uint8 ``(C, H, W)`` tensor of an image file (RGB, or grey for one channel)."""
-    with Image.open(path) as im:
-        array = np.asarray(im.convert("L" if channels == 1 else "RGB"), dtype=np.uint8)
-    tensor = torch.from_numpy(array.copy())
-    return tensor.unsqueeze(0) if tensor.ndim == 2 else tensor.permute(2, 0, 1)
+    return photo_tensor(read_photo(path, channels))
 
 
-def load_batch(paths: Sequence[str | Path], cfg: dict[str, Any]) -> torch.Tensor:
+def load_batch(paths: Sequence[str | Path], cfg: dict[str, Any], crop: bool = True) -> torch.Tensor:
     """Read, convert (RGB or grey by the model's channels), resize/crop and normalise image files."""
-    return to_tensor([resize_crop(read_image(p, cfg["input_size"][0]), cfg) for p in paths], cfg)
+    channels = int(cfg["input_size"][0])
+    return to_tensor([resize_crop(read_image(p, channels), cfg, crop) for p in paths], cfg)

@@ -133,6 +133,7 @@ def _register_cifar(depth: int) -> None:
             (3, 32, 32),
             num_classes=10,
             description=f"CIFAR-style {kind}, {depth} layers",
+            finetune_from="layer3",
         )(factory)
 
 
@@ -158,6 +159,7 @@ def _register_imagenet(depth: int) -> None:
             "resnet",
             (3, 224, 224),
             weights=spec if residual else None,
+            finetune_from="layer4",
             description=f"ImageNet-style {kind}, {depth} layers",
         )(factory)
 

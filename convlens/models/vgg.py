@@ -120,6 +120,7 @@ VGG19_WEIGHTS = _spec(VGG19_BLOCKS, "https://download.pytorch.org/models/vgg19-d
     "vgg",
     (3, 224, 224),
     weights=VGG16_WEIGHTS,
+    finetune_from="block5_conv1",  # the book (seed 004)
     description="VGG16 with Keras names; include_top=False is the conv base (14,714,688 params)",
 )
 def vgg16(num_classes: int, input_size: tuple[int, int, int], include_top: bool = True, **kwargs) -> VGG:
@@ -132,6 +133,7 @@ def vgg16(num_classes: int, input_size: tuple[int, int, int], include_top: bool 
     "vgg",
     (3, 224, 224),
     weights=VGG19_WEIGHTS,
+    finetune_from="block5_conv1",
     description="VGG19 with Keras names; include_top=False is the conv base (20,024,384 params)",
 )
 def vgg19(num_classes: int, input_size: tuple[int, int, int], include_top: bool = True, **kwargs) -> VGG:

@@ -7,10 +7,12 @@ Files load as safetensors or with ``torch.load(weights_only=True)``: nothing is 
 
 from __future__ import annotations
 
+import contextvars
 import importlib.util
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +24,20 @@ from convlens.errors import CheckpointError, WeightsNotFound
 log = logging.getLogger(__name__)
 
 StateDict = dict[str, torch.Tensor]
+_downloads_allowed: contextvars.ContextVar[bool] = contextvars.ContextVar("convlens_downloads", default=True)
+
+
+@contextmanager
+def no_downloads() -> Iterator[None]:
+    """Within the block, weights resolve offline only, even under ``CONVLENS_ALLOW_DOWNLOAD=1``.
+
+    Loading a checkpoint uses it: a run's ``config.json`` must never be able to start a download.
+    """
+    token = _downloads_allowed.set(False)
+    try:
+        yield
+    finally:
+        _downloads_allowed.reset(token)
 
 
 @dataclass(frozen=True)
@@ -72,7 +88,7 @@ def resolve(name: str, spec: WeightsSpec | None, explicit: str | os.PathLike[str
     for candidate in (package_file(spec.package), hub_dir() / spec.filename):
         if candidate is not None and candidate.is_file():
             return candidate
-    if spec.url and os.environ.get("CONVLENS_ALLOW_DOWNLOAD") == "1":
+    if spec.url and os.environ.get("CONVLENS_ALLOW_DOWNLOAD") == "1" and _downloads_allowed.get():
         log.info("downloading %s", spec.url)
         torch.hub.download_url_to_file(spec.url, str(hub_dir() / spec.filename))
         return hub_dir() / spec.filename
@@ -85,9 +101,9 @@ def resolve(name: str, spec: WeightsSpec | None, explicit: str | os.PathLike[str
 def read_state_dict(path: Path) -> StateDict:
     """Tensors of a ``.safetensors`` file, or of a ``.pth`` loaded with ``weights_only=True``."""
     if path.suffix == ".safetensors":
-        from safetensors.torch import load_file
+        from convlens.runs.rundir import read_safetensors
 
-        return load_file(str(path))
+        return read_safetensors(path)
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # noqa: BLE001 - torch raises many types for foreign or corrupt files

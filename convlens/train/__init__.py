@@ -7,7 +7,7 @@ does and returns the :class:`Run`; the package itself is callable so that both s
 import sys
 import types
 
-from convlens.train._models import load_run
+from convlens.runs import load_run
 from convlens.train.api import Run, train
 from convlens.train.config import TrainConfig
 from convlens.train.evaluate import evaluate_run

@@ -1,33 +1,30 @@
-"""Building blocks of a run: seeding, the run folder, data, model, optimizer, loaders, callbacks."""
+"""Building blocks of a run: seeding, the run folder checks, data, optimizer, loaders, callbacks, the fit."""
 
 from __future__ import annotations
 
 import logging
 import random
-from pathlib import Path
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 
-from convlens._console import err_console
-from convlens.errors import DataError, TrainingError
+from convlens import _reporting
+from convlens.errors import DataError, RunError, TrainingError
+from convlens.runs import RunDir
 from convlens.train import distributed as dist_utils
 from convlens.train._device import Precision
 from convlens.train.callbacks import Checkpoint, EarlyStopping, History, NanGuard, ProgressBar
 from convlens.train.config import TrainConfig
 from convlens.train.events import Callback
-from convlens.train.resume import check_resume_config, read_run_config
-from convlens.train.state import STATE_JSON
+from convlens.train.metrics import LossFn
+from convlens.train.optim import OPTIMIZERS
+from convlens.train.resume import check_resume_config, restore
+from convlens.train.trainer import Trainer
 
 log = logging.getLogger(__name__)
-
-OPTIMIZERS: dict[str, Any] = {
-    "rmsprop": lambda params, lr: torch.optim.RMSprop(params, lr=lr, alpha=0.9, eps=1e-7),  # Keras' defaults
-    "adam": lambda params, lr: torch.optim.Adam(params, lr=lr, eps=1e-7),
-    "sgd": lambda params, lr: torch.optim.SGD(params, lr=lr, momentum=0.9),
-}
 
 
 def seed_everything(seed: int) -> None:
@@ -37,29 +34,38 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def prepare_run_dir(config: TrainConfig) -> Path:
-    """Check ``--out`` against ``--resume``/``--overwrite``; never replace another model's run."""
-    out = Path(config.out)
+def prepare_run(config: TrainConfig, run: RunDir) -> None:
+    """Check ``--out`` against ``--resume``/``--overwrite``; never replace another model's run or user files."""
+    if run.path.exists() and not run.path.is_dir():
+        raise RunError(f"--out {run.path} is a file; give a folder for the run")
     if config.resume:
-        if not (out / STATE_JSON).is_file():
+        if not run.state().exists():
             raise TrainingError(
-                f"--resume: {out} holds no unfinished run; drop --resume or give the run's --out"
+                f"--resume: {run.path} holds no unfinished run; drop --resume or give the run's --out"
             )
-        check_resume_config(out, config)
-        return out
-    if (out / "config.json").is_file():
-        saved = read_run_config(out).get("train", {})
-        saved_name = saved.get("base") or saved.get("model")
+        check_resume_config(run, config)
+        return
+    if run.is_run():
+        saved = run.read_config().get("train", {})
+        saved_name = saved.get("base") or saved.get("model") or run.read_config().get("model")
         if saved_name != config.model_name:
             raise TrainingError(
-                f"--out {out} holds a run of model {saved_name!r}, not {config.model_name!r}; nothing was changed: "
-                f"choose another --out"
+                f"--out {run.path} holds a run of model {saved_name!r}, not {config.model_name!r}; nothing was "
+                f"changed: choose another --out"
             )
         if not config.overwrite:
             raise TrainingError(
-                f"--out {out} already holds a run; add --resume to continue it, --overwrite to replace it"
+                f"--out {run.path} already holds a run; add --resume to continue it, --overwrite to replace it"
             )
-    return out
+    foreign = run.foreign_files()
+    if foreign:
+        names = ", ".join(p.name for p in foreign[:5]) + (" …" if len(foreign) > 5 else "")
+        raise RunError(
+            f"--out {run.path} holds files that are not a convlens run ({names}); nothing was changed: "
+            f"choose an empty or new folder"
+        )
+    if config.overwrite:
+        run.clear()
 
 
 def load_data(config: TrainConfig) -> Any:
@@ -80,18 +86,15 @@ def load_data(config: TrainConfig) -> Any:
     return splits
 
 
-def report_skipped(skipped: list[Any], shown: int = 10) -> None:
+def report_skipped(skipped: Sequence[Any], shown: int = 10) -> None:
     """Name the files the data loader left out (unreadable, truncated, not images), never silently."""
     if not skipped or not dist_utils.is_main_process():
         return
-    err_console.print(
-        f"[yellow]skipped {len(skipped)} file(s) that could not be used[/yellow] (listed in the run's config.json):",
-        highlight=False,
-    )
-    for item in skipped[:shown]:
-        err_console.print(f"  {item.path}: {item.reason}", highlight=False, soft_wrap=True)
+    lines = [f"skipped {len(skipped)} file(s) that could not be used (listed in the run's config.json):"]
+    lines += [f"  {item.path}: {item.reason}" for item in skipped[:shown]]
     if len(skipped) > shown:
-        err_console.print(f"  … and {len(skipped) - shown} more", highlight=False)
+        lines.append(f"  … and {len(skipped) - shown} more")
+    _reporting.warn("\n".join(lines))
 
 
 def check_splits(splits: Any) -> None:
@@ -146,16 +149,41 @@ def make_loader(
     return build(dataset)
 
 
-def make_callbacks(
-    config: TrainConfig, run_dir: Path, writer: Any, run_config: dict[str, Any]
-) -> list[Callback]:
-    """NaN guard, history, checkpoints, optional early stopping and progress bars."""
-    callbacks: list[Callback] = [NanGuard(run_dir), History(run_dir), Checkpoint(run_dir, writer, run_config)]
+def fit(
+    config: TrainConfig,
+    run: RunDir,
+    trained: nn.Module,
+    loaders: tuple[Any, Any],
+    kind: str,
+    precision: Precision,
+    run_config: dict[str, Any],
+    saved: nn.Module | None = None,
+    extra: Sequence[Callback] = (),
+) -> Trainer:
+    """Train ``trained`` with the standard callbacks (``saved`` is what checkpoints hold, default ``trained``)."""
+    callbacks: list[Callback] = [NanGuard(run), History(run), Checkpoint(run, run_config, saved), *extra]
     if config.early_stopping_patience > 0:
         callbacks.append(EarlyStopping(config.early_stopping_patience))
     if config.progress:
         callbacks.append(ProgressBar())
-    return callbacks
+    if config.tensorboard:
+        from convlens.train.tensorboard import TensorBoard
+
+        callbacks.append(TensorBoard(run, config.augment, config.seed))
+    trainer = Trainer(
+        trained,
+        make_optimizer(config, trained),
+        LossFn(kind),
+        loaders[0],
+        loaders[1],
+        config.epochs,
+        precision,
+        callbacks,
+    )
+    if config.resume:
+        restore(trainer, run)
+    trainer.fit()
+    return trainer
 
 
 def normalisation(model: nn.Module) -> dict[str, Any]:

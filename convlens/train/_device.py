@@ -3,25 +3,15 @@
 from __future__ import annotations
 
 import contextlib
-import functools
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import torch
 
+from convlens.models.fast import cpu_has_fast_bf16
+
 log = logging.getLogger(__name__)
-
-
-@functools.cache
-def cpu_has_fast_bf16() -> bool:
-    """True when the CPU multiplies bf16 natively (AMX or AVX-512 BF16): autocast then pays off."""
-    try:
-        flags = Path("/proc/cpuinfo").read_text(encoding="ascii", errors="ignore")
-    except OSError:
-        return False
-    return "amx_bf16" in flags or "avx512_bf16" in flags
 
 
 @dataclass(frozen=True)
@@ -60,10 +50,48 @@ def resolve_precision(choice: str, device: torch.device) -> Precision:
         if choice == "bf16" or torch.cuda.is_bf16_supported():
             return Precision(device, torch.bfloat16, True, False)
         return Precision(device, torch.float16, True, True)
-    if choice == "bf16" or cpu_has_fast_bf16():
+    if cpu_has_fast_bf16():
         return Precision(device, torch.bfloat16, True, False)
-    log.info("CPU lacks native bf16 units: training in fp32")
+    if choice == "bf16":
+        from convlens import _reporting
+
+        _reporting.warn(
+            "this CPU has no native bf16 units (AMX / AVX-512 BF16), where bf16 runs many times slower: using fp32"
+        )
+    log.info("CPU lacks native bf16 units: running in fp32")
     return Precision(device, None, False, False)
+
+
+def describe(precision: Precision) -> str:
+    """One line for the start of a run: device, precision, memory format, threads."""
+    where = precision.device.type
+    if where == "cuda":
+        where = f"cuda:{precision.device.index or 0} ({torch.cuda.get_device_name(precision.device)})"
+    mode = {"bf16": "bf16 autocast", "fp16": "fp16 autocast + loss scaling", "fp32": "fp32"}[precision.name]
+    layout = " + channels_last" if precision.channels_last else ""
+    return f"device {where} · precision {mode}{layout} · {torch.get_num_threads()} threads · torch {torch.__version__}"
+
+
+def environment(precision: Precision) -> dict[str, object]:
+    """What a run records about where it ran (the report's header)."""
+    import platform
+
+    import torchvision
+
+    from convlens import __version__
+
+    return {
+        "device": str(precision.device),
+        "precision": precision.name,
+        "channels_last": precision.channels_last,
+        "threads": torch.get_num_threads(),
+        "cpu_native_bf16": cpu_has_fast_bf16(),
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "torchvision": torchvision.__version__,
+        "convlens": __version__,
+        "platform": platform.platform(),
+    }
 
 
 def default_device(local_rank: int | None = None) -> torch.device:

@@ -1,23 +1,20 @@
-"""Models for a run: built per mode from ``convlens.models``, checkpointed, and loaded back for evaluation."""
+"""Models for a run: built per mode from ``convlens.models``, started from another run when asked."""
 
 from __future__ import annotations
 
 import inspect
 import logging
-from pathlib import Path
 from typing import Any
 
-from safetensors.torch import load_file, save_file
 from torch import nn
 
-from convlens._console import err_console
-from convlens._io import atomic_path, write_json_atomic
-from convlens.errors import CheckpointError
+from convlens import _reporting
+from convlens.errors import CheckpointError, ConfigError
+from convlens.labels import num_outputs
+from convlens.models._base import check_input_size
+from convlens.runs import RunDir
 from convlens.train.config import TrainConfig
-from convlens.train.metrics import num_outputs
-from convlens.train.resume import read_run_config
 from convlens.train.transfer import (
-    DenseHead,
     FeatureClassifier,
     freeze_base,
     trainable_tensors,
@@ -42,18 +39,54 @@ def create_model(config: TrainConfig, n_out: int, pretrained: bool | None = None
         use_weights = config.pretrained if pretrained is None else pretrained
         if "include_top" in inspect.signature(models.registry.get(config.base)).parameters:
             kwargs.setdefault("include_top", False)  # the conv base alone, as Keras' include_top=False
-        return models.create(
+        base = models.create(
             config.base, num_classes=n_out, pretrained=use_weights, input_size=input_size(config), **kwargs
         )
+        check_input_size(base, input_size(config), config.base)
+        return base
     if config.dropout > 0:
         kwargs["dropout"] = config.dropout
-    return models.create(config.model, num_classes=n_out, input_size=input_size(config), **kwargs)
+    try:
+        model = models.create(config.model, num_classes=n_out, input_size=input_size(config), **kwargs)
+    except TypeError as exc:
+        raise ConfigError(
+            f"{config.model} does not take {sorted(kwargs)} ({exc}); drop the option (--dropout is for "
+            f"small_convnet, mnist_tf and the transfer heads)"
+        ) from None
+    except RuntimeError:  # a head sized from the input (flatten) cannot be built that small
+        smallest = _smallest_buildable(config, n_out, kwargs)
+        raise ConfigError(
+            f"{config.model} cannot run at {config.image_size}x{config.image_size} (the smallest it takes is "
+            f"{smallest} px); choose a larger --image-size"
+        ) from None
+    check_input_size(model, input_size(config), config.model)
+    return model
+
+
+def _smallest_buildable(config: TrainConfig, n_out: int, kwargs: dict[str, Any]) -> int:
+    from convlens import models
+
+    def builds(side: int) -> bool:
+        try:
+            models.create(config.model, num_classes=n_out, input_size=(config.channels, side, side), **kwargs)
+        except RuntimeError:
+            return False
+        return True
+
+    low, high = config.image_size + 1, 1024
+    while low < high:
+        mid = (low + high) // 2
+        low, high = (low, mid) if builds(mid) else (mid + 1, high)
+    return low
 
 
 def transfer_model(config: TrainConfig, n_out: int, pretrained: bool | None = None) -> FeatureClassifier:
     """The base + the book's dense head (flatten/pool -> 256 -> Dropout -> logits)."""
     base = create_model(config, n_out, pretrained)
-    return with_dense_head(base, n_out, input_size(config), dropout=config.dropout or 0.5)
+    model = with_dense_head(base, n_out, input_size(config), dropout=config.dropout or 0.5)
+    # a run sees photos as training fed them: the whole photo resized (bilinear), not the base's ImageNet crop
+    model.pretrained_cfg.update(input_size=input_size(config), crop_pct=1.0, interpolation="bilinear")
+    return model
 
 
 def build_model(config: TrainConfig, splits: Any, kind: str) -> nn.Module:
@@ -62,50 +95,49 @@ def build_model(config: TrainConfig, splits: Any, kind: str) -> nn.Module:
     if config.mode == "scratch":
         model = create_model(config, n_out)
         if config.init_from:
-            load_weights(model, Path(config.init_from))
+            load_weights(model, RunDir(config.init_from))
         return model
     model = transfer_model(config, n_out)
     if config.init_from:
-        load_weights(model, Path(config.init_from))
+        load_weights(model, RunDir(config.init_from))
     if config.mode == "frozen":
         before, after = freeze_base(model)
-        err_console.print(
-            f"trainable weight tensors: {before} before freezing the base, {after} after", highlight=False
-        )
+        _reporting.message(f"trainable weight tensors: {before} before freezing the base, {after} after")
     else:
         freeze_base(model)
         before = trainable_tensors(model)
         unfrozen = unfreeze_from(model, config.unfreeze_from or "")
-        err_console.print(
+        _reporting.message(
             f"fine-tuning {len(unfrozen)} layers from {config.unfreeze_from}: trainable weight tensors "
-            f"{before} -> {trainable_tensors(model)}",
-            highlight=False,
+            f"{before} -> {trainable_tensors(model)}"
         )
     return model
 
 
-def load_weights(model: nn.Module, run_dir: Path) -> None:
-    """Start from another run of the same network: a whole model, or only the head of a ``features`` run."""
-    path = run_dir / "model.safetensors"
-    if not path.is_file():
+def load_weights(model: nn.Module, run: RunDir) -> None:
+    """Start from another run of the same network: a whole model, or only the head of an older features run."""
+    if not run.weights_path.is_file():
         raise CheckpointError(
-            f"--init-from {run_dir} holds no model.safetensors; give the folder of a finished run"
+            f"--init-from {run.path} holds no model.safetensors; give the folder of a finished run"
         )
-    target = (
-        model.head
-        if isinstance(model, FeatureClassifier) and read_run_config(run_dir).get("mode") == "features"
-        else model
+    state = run.read_weights()
+    head_only = isinstance(model, FeatureClassifier) and not any(
+        k.startswith(("base.", "head.")) for k in state
     )
-    missing, unexpected = target.load_state_dict(load_file(str(path)), strict=False)
+    target = model.head if head_only else model
+    try:
+        missing, unexpected = target.load_state_dict(state, strict=False)
+    except RuntimeError:
+        missing, unexpected = ["(shapes differ)"], []
     if missing or unexpected:
         raise CheckpointError(
-            f"--init-from {run_dir} is a run of another network (missing {missing[:3]}, unexpected {unexpected[:3]}); "
-            f"fine-tune from a features or frozen run of the same --base and --image-size"
+            f"--init-from {run.path} is a run of another network (missing {missing[:3]}, unexpected "
+            f"{unexpected[:3]}); fine-tune from a features or frozen run of the same --base and --image-size"
         )
 
 
 def run_config(config: TrainConfig, splits: Any, kind: str, **extra: Any) -> dict[str, Any]:
-    """What ``config.json`` records: how to rebuild the model, the classes, and the training options."""
+    """What ``config.json`` records: how to rebuild the model, the classes, the data and the options."""
     return {
         "model": config.model_name,
         "num_classes": num_outputs(kind, len(splits.classes)),
@@ -116,51 +148,17 @@ def run_config(config: TrainConfig, splits: Any, kind: str, **extra: Any) -> dic
         "label_mode": kind,
         "mode": config.mode,
         "train": config.to_dict(),
+        "counts": {name: dataset.class_counts() for name, dataset in splits.items()},
         "skipped": [{"path": str(item.path), "reason": item.reason} for item in splits.skipped],
         **extra,
     }
 
 
-def write_checkpoint(model: nn.Module, folder: Path, config: dict[str, Any]) -> None:
-    """A registered model through ``convlens.models.save_checkpoint``; base + dense head as a plain state dict."""
-    if isinstance(model, (FeatureClassifier, DenseHead)):
-        write_module(model, folder, config)
-        return
-    from convlens.models import save_checkpoint
-
-    save_checkpoint(model, folder, config)
-
-
-def write_module(model: nn.Module, folder: Path, config: dict[str, Any]) -> None:
-    """``model.safetensors`` (the module's state dict) and ``config.json``, each written atomically."""
-    folder.mkdir(parents=True, exist_ok=True)
-    with atomic_path(folder / "model.safetensors") as tmp:
-        save_file({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}, str(tmp))
-    write_json_atomic(folder / "config.json", config)
-
-
-def load_run(run_dir: str | Path, best: bool = False) -> tuple[nn.Module, dict[str, Any]]:
-    """The trained model of a run folder and its ``config.json``.
-
-    Args:
-        run_dir: a run folder written by ``convlens train`` (or its ``model.safetensors``), or a folder of
-            :func:`convlens.models.save_checkpoint`.
-        best: load ``best/`` (lowest validation loss) instead of the last epoch.
-    """
-    run_dir = Path(run_dir)
-    if run_dir.is_file():
-        run_dir = run_dir.parent
-    folder = run_dir / "best" if best else run_dir
-    config = read_run_config(folder)
-    mode = config.get("mode", "scratch")
-    if mode != "scratch":
-        train_config = TrainConfig.from_dict({**config["train"], "resume": False})
-        # a features run stores only the head: its base comes from the pretrained weights
-        model = transfer_model(train_config, config["num_classes"], pretrained=(mode == "features"))
-        target = model.head if mode == "features" else model
-        target.load_state_dict(load_file(str(folder / "model.safetensors")))
-        return model.eval(), config
-    from convlens.models import load_checkpoint
-
-    model, saved = load_checkpoint(folder)
-    return model, {**config, **saved}
+def parameter_counts(model: nn.Module, tensors_before: int | None = None) -> dict[str, int]:
+    """Trainable and frozen parameters and weight tensors (the report's header)."""
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    total = sum(p.numel() for p in model.parameters())
+    counts = {"params": trainable, "frozen_params": total - trainable, "tensors": trainable_tensors(model)}
+    if tensors_before is not None:
+        counts["tensors_before"] = tensors_before
+    return counts

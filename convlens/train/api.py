@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -10,15 +12,15 @@ from typing import Any
 import torch
 from torch import nn
 
-from convlens._console import err_console
+from convlens import _reporting
+from convlens._extras import require_extra
+from convlens.labels import loss_kind
+from convlens.runs import RunDir
 from convlens.train import _build, _models
 from convlens.train import distributed as dist_utils
-from convlens.train._device import Precision, default_device, resolve_precision
-from convlens.train.callbacks import write_history
+from convlens.train._device import Precision, default_device, describe, environment, resolve_precision
 from convlens.train.config import TrainConfig
 from convlens.train.events import Callback
-from convlens.train.metrics import LossFn, loss_kind
-from convlens.train.resume import restore
 from convlens.train.trainer import Trainer
 
 log = logging.getLogger(__name__)
@@ -30,11 +32,12 @@ class Run:
 
     Attributes:
         out: the run folder.
-        config: the options it was trained with.
+        config: the options it was trained with (paths resolved).
         history: one dict of metrics per epoch.
         classes: class names in label order.
         label_mode: ``binary`` or ``categorical``.
         model: the trained model (the base + head for a ``features`` run).
+        report: the HTML report written at the end (``report=True`` through ``convlens.service.train``).
     """
 
     out: Path
@@ -43,44 +46,83 @@ class Run:
     classes: list[str]
     label_mode: str
     model: nn.Module = field(repr=False)
+    report: Path | None = None
 
     @property
     def last(self) -> dict[str, float]:
         """The metrics of the last epoch."""
         return self.history[-1] if self.history else {}
 
+    def _repr_html_(self) -> str:
+        from convlens.report.html.notebook import run_html
 
-def train(config: TrainConfig | None = None, **options: Any) -> Run:
+        return run_html(self.out, self.config, self.history, self.classes)
+
+    @property
+    def run(self) -> RunDir:
+        """The run folder as a :class:`RunDir`."""
+        return RunDir(self.out)
+
+
+def train(
+    config: TrainConfig | None = None, reporter: _reporting.Reporter | None = None, **options: Any
+) -> Run:
     """Train a model as ``config`` (or keyword options of :class:`TrainConfig`) says.
 
-    Under ``torchrun`` every process calls this; rank 0 writes checkpoints, history and curves.
+    Under ``torchrun`` every process calls this; rank 0 writes checkpoints, history and curves, and holds the
+    run folder's lock (a second training into the same ``--out`` gets a clear error).
 
     Returns:
         The :class:`Run` (also on ranks other than 0).
     """
-    config = config if config is not None else TrainConfig(**options)
-    local_rank = dist_utils.init_from_env()
-    precision = resolve_precision(config.precision, default_device(local_rank))
-    run_dir = _build.prepare_run_dir(config)
+    config = resolved(config if config is not None else TrainConfig(**options))
+    if config.tensorboard:  # before hours of feature extraction, not after
+        require_extra("tensorboard", "--tensorboard")
+    with _reporting.use_reporter(reporter):
+        local_rank = dist_utils.init_from_env()
+        precision = resolve_precision(config.precision, default_device(local_rank))
+        run = RunDir(config.out)
+        main = dist_utils.is_main_process()
+        with run.lock() if main else nullcontext():
+            if main:
+                _build.prepare_run(config, run)
+                _reporting.message(describe(precision))
+            result = _train_into(config, run, precision, main)
+        if local_rank is not None:
+            dist_utils.shutdown()
+    return result
+
+
+def resolved(config: TrainConfig) -> TrainConfig:
+    """The config with absolute paths, so that the run works from any folder and is the same run however
+    ``--out`` is spelled (a built-in data name stays a name)."""
+    changes: dict[str, Any] = {"out": str(Path(config.out).expanduser().resolve())}
+    if config.data and Path(config.data).expanduser().exists():
+        changes["data"] = str(Path(config.data).expanduser().resolve())
+    if config.init_from:
+        changes["init_from"] = str(Path(config.init_from).expanduser().resolve())
+    return dataclasses.replace(config, **changes)
+
+
+def _train_into(config: TrainConfig, run: RunDir, precision: Precision, main: bool) -> Run:
     _build.seed_everything(config.seed)
     splits = _build.load_data(config)
     kind = loss_kind(config.loss, splits.label_mode)
     log.info("training %s on %s (%s, %s)", config.model_name, config.data, kind, precision.name)
+    extra = {"environment": environment(precision)}
     if config.mode == "features":
         from convlens.train.feature_mode import fit_on_features
 
-        trainer, model = fit_on_features(config, splits, kind, precision, run_dir)
+        trainer, model = fit_on_features(config, splits, kind, precision, run, extra)
     else:
-        trainer, model = _fit_model(config, splits, kind, precision, run_dir)
-    if dist_utils.is_main_process():
-        finish(run_dir, trainer.history)
-    if local_rank is not None:
-        dist_utils.shutdown()
-    return Run(run_dir, config, trainer.history, list(splits.classes), kind, model)
+        trainer, model = _fit_model(config, splits, kind, precision, run, extra)
+    if main:
+        finish(run, trainer.history, config)
+    return Run(run.path, config, trainer.history, list(splits.classes), kind, model)
 
 
 def _fit_model(
-    config: TrainConfig, splits: Any, kind: str, precision: Precision, run_dir: Path
+    config: TrainConfig, splits: Any, kind: str, precision: Precision, run: RunDir, extra: dict[str, Any]
 ) -> tuple[Trainer, nn.Module]:
     model = _models.build_model(config, splits, kind).to(precision.device)
     if precision.channels_last:
@@ -90,23 +132,12 @@ def _fit_model(
     val_loader = (
         _build.make_loader(config, splits.validation, False, norm, precision) if splits.validation else None
     )
-    run_config = _models.run_config(config, splits, kind)
-    callbacks = _build.make_callbacks(config, run_dir, _models.write_checkpoint, run_config)
-    if config.mode in ("frozen", "finetune"):
-        callbacks.append(FrozenNormsInEval())
-    trainer = Trainer(
-        model,
-        _build.make_optimizer(config, model),
-        LossFn(kind),
-        train_loader,
-        val_loader,
-        config.epochs,
-        precision,
-        callbacks,
+    counts = _models.parameter_counts(model, sum(1 for _ in model.parameters()))
+    run_config = _models.run_config(config, splits, kind, trainable=counts, **extra)
+    callbacks = [FrozenNormsInEval()] if config.mode in ("frozen", "finetune") else []
+    trainer = _build.fit(
+        config, run, model, (train_loader, val_loader), kind, precision, run_config, extra=callbacks
     )
-    if config.resume:
-        restore(trainer, run_dir)
-    trainer.fit()
     return trainer, model
 
 
@@ -119,15 +150,10 @@ class FrozenNormsInEval(Callback):
         keep_frozen_norms_in_eval(trainer.module)
 
 
-def finish(run_dir: Path, history: list[dict[str, float]]) -> None:
+def finish(run: RunDir, history: list[dict[str, float]], config: TrainConfig | None = None) -> None:
     """Write the history and the raw and smoothed curves of a run."""
-    from convlens.report import plot_curves
-
     if not history:
         return
-    write_history(run_dir, history)
-    plot_curves(history, run_dir / "curves.png")
-    plot_curves(history, run_dir / "curves_smoothed.png", smooth=0.8)
-    err_console.print(
-        f"run written to {run_dir} (curves.png, history.csv, model.safetensors)", highlight=False
-    )
+    run.write_history(history)
+    run.write_curves(history, title=run.path.name)
+    _reporting.message(f"run written to {run.path} (curves.png, history.csv, model.safetensors)")

@@ -2,30 +2,29 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
 import math
-from collections.abc import Callable
-from pathlib import Path
+import os
+import time
 from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import nn
 
-from convlens._console import err_console, make_progress
-from convlens._io import write_json_atomic, write_text_atomic
+from convlens import _reporting
 from convlens.errors import TrainingError
+from convlens.runs import RunDir
 from convlens.train.events import Callback
-from convlens.train.state import save_state
+from convlens.train.state import training_state
 
 if TYPE_CHECKING:
     from convlens.train.trainer import Trainer
 
 log = logging.getLogger(__name__)
 
-CheckpointWriter = Callable[[nn.Module, Path, dict[str, Any]], None]
-MODEL_FILES = ("model.safetensors", "config.json")
+
+def as_run(run: RunDir | str | os.PathLike[str]) -> RunDir:
+    return run if isinstance(run, RunDir) else RunDir(run)
 
 
 class NanGuard(Callback):
@@ -33,8 +32,8 @@ class NanGuard(Callback):
 
     order = 0
 
-    def __init__(self, run_dir: Path) -> None:
-        self.run_dir = run_dir
+    def __init__(self, run: RunDir | str | os.PathLike[str]) -> None:
+        self.run_dir = as_run(run).path
 
     def after_loss(self, trainer: Trainer) -> None:
         if trainer.loss is not None and not torch.isfinite(trainer.loss.detach()).all():
@@ -48,27 +47,26 @@ class NanGuard(Callback):
 
 
 class History(Callback):
-    """Writes ``history.csv`` (one row per epoch) and ``history.json`` after every epoch."""
+    """Writes ``history.csv`` (one row per epoch) and ``history.json`` after every epoch.
+
+    The first epoch after ``--resume`` carries ``"resumed": true`` (the curves mark it).
+    """
 
     order = 10
     rank_zero_only = True
 
-    def __init__(self, run_dir: Path) -> None:
-        self.run_dir = run_dir
+    def __init__(self, run: RunDir | str | os.PathLike[str]) -> None:
+        self.run = as_run(run)
+        self._resumed = False
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self._resumed = True  # called only when a run is resumed
 
     def after_epoch(self, trainer: Trainer) -> None:
-        write_history(self.run_dir, trainer.history)
-
-
-def write_history(run_dir: Path, history: list[dict[str, float]]) -> None:
-    """Write ``history.csv`` and ``history.json`` atomically."""
-    columns = list(dict.fromkeys(k for row in history for k in row))
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(history)
-    write_text_atomic(run_dir / "history.csv", buffer.getvalue())
-    write_json_atomic(run_dir / "history.json", history)
+        if self._resumed:
+            trainer.history[-1]["resumed"] = True
+            self._resumed = False
+        self.run.write_history(trainer.history)
 
 
 def monitored(logs: dict[str, float]) -> tuple[str, float]:
@@ -106,75 +104,100 @@ class EarlyStopping(Callback):
 
 
 class Checkpoint(Callback):
-    """Every epoch: the last model in the run folder, the best one in ``best/``, then the training state.
+    """Every epoch: the best model in ``best/``, the last in the run folder, then the resume state.
 
     Args:
-        run_dir: the run folder.
-        writer: ``(model, folder, config) -> None`` that writes ``model.safetensors`` + ``config.json``.
+        run: the run folder.
         config: the dict stored in ``config.json`` (model name, classes, training options).
+        model: what the checkpoint holds when it is more than the trained module (a ``features`` run trains
+            the dense head on cached features, and saves base + head).
     """
 
     order = 90
     rank_zero_only = True
 
-    def __init__(self, run_dir: Path, writer: CheckpointWriter, config: dict[str, Any]) -> None:
-        self.run_dir = run_dir
-        self.writer = writer
+    def __init__(
+        self, run: RunDir | str | os.PathLike[str], config: dict[str, Any], model: nn.Module | None = None
+    ) -> None:
+        self.run = as_run(run)
         self.config = config
+        self.model = model
         self.best = math.inf
+        self._started = time.perf_counter()
+        self._elapsed_before = 0.0
+
+    def before_fit(self, trainer: Trainer) -> None:
+        self._started = time.perf_counter()
 
     def after_epoch(self, trainer: Trainer) -> None:
         _key, value = monitored(trainer.logs)
-        config = {**self.config, "epoch": trainer.epoch + 1, "metrics": trainer.logs}
+        wall = self._elapsed_before + time.perf_counter() - self._started
+        config = {
+            **self.config,
+            "epoch": trainer.epoch + 1,
+            "metrics": trainer.logs,
+            "wall_time_s": round(wall, 1),
+        }
+        model = self.model if self.model is not None else trainer.module
         if value < self.best:
             self.best = value
-            self.writer(trainer.module, self.run_dir / "best", config)
-        self.writer(trainer.module, self.run_dir, config)
+            self.run.best.path.mkdir(parents=True, exist_ok=True)
+            self.run.best.write_checkpoint(model, config)
+        self.run.write_checkpoint(model, config)
+        tensors, meta = training_state(trainer.optimizer)
         info = {
             "epoch": trainer.epoch + 1,
             "history": trainer.history,
             "callbacks": {type(cb).__name__: cb.state_dict() for cb in trainer.callbacks},
+            **meta,
         }
-        save_state(self.run_dir, trainer.optimizer, info, guards=list(MODEL_FILES))
+        self.run.state().save(trainer.module.state_dict(), tensors, info)
 
     def state_dict(self) -> dict[str, Any]:
-        return {"best": self.best}
+        return {"best": self.best, "wall_time_s": self._elapsed_before + time.perf_counter() - self._started}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.best = state["best"]
+        self._elapsed_before = float(state.get("wall_time_s", 0.0))
 
 
 class ProgressBar(Callback):
-    """A rich bar per epoch with the running loss, then one line with loss / acc / val_loss / val_acc."""
+    """A progress bar per epoch with the running loss, then a Keras-like line: time, step time, metrics."""
 
     order = 95
     rank_zero_only = True
 
     def __init__(self) -> None:
-        self._progress: Any = None
         self._task: Any = None
         self._loss_sum = 0.0
+        self._started = 0.0
 
     def before_epoch(self, trainer: Trainer) -> None:
-        self._progress = make_progress(transient=True)
-        self._progress.start()
         label = f"epoch {trainer.epoch + 1}/{trainer.epochs}"
-        self._task = self._progress.add_task(label, total=len(trainer.train_loader), info="")
+        self._task = _reporting.task(label, len(trainer.train_loader))
         self._loss_sum = 0.0
+        self._started = time.perf_counter()
 
     def after_batch(self, trainer: Trainer) -> None:
         self._loss_sum += float(trainer.loss.detach())
         info = f"loss {self._loss_sum / (trainer.batch_index + 1):.4f}"
-        self._progress.update(self._task, advance=1, info=info)
+        if trainer.batch_index + 1 == len(trainer.train_loader) and trainer.val_loader is not None:
+            info += "  validating…"  # the bar stays at N/N while the validation pass runs
+        self._task.advance(1, info=info)
 
     def after_validate(self, trainer: Trainer) -> None:
         self.close()
 
     def close(self) -> None:
-        if self._progress is not None:
-            self._progress.stop()
-            self._progress = None
+        if self._task is not None:
+            self._task.close()
+            self._task = None
 
     def after_epoch(self, trainer: Trainer) -> None:
+        seconds = time.perf_counter() - self._started
+        steps = max(1, len(trainer.train_loader))
         parts = [f"{k} {v:.4f}" for k, v in trainer.logs.items() if k != "epoch"]
-        err_console.print(f"epoch {trainer.epoch + 1}/{trainer.epochs}  " + "  ".join(parts), highlight=False)
+        _reporting.message(
+            f"epoch {trainer.epoch + 1}/{trainer.epochs}  {seconds:.1f}s  {1000 * seconds / steps:.0f}ms/step  "
+            + "  ".join(parts)
+        )

@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from convlens.errors import ConfigError
+from convlens.train.optim import OPTIMIZERS
 
-OPTIMIZERS = ("rmsprop", "adam", "sgd")
 PRECISIONS = ("auto", "bf16", "fp32")
 LOSSES = ("auto", "binary", "categorical")
 MODES = ("scratch", "features", "frozen", "finetune")
 
 # Options that may change between a run and its resumption without changing what is trained.
-RESUMABLE_CHANGES = frozenset({"epochs", "resume", "overwrite", "progress", "early_stopping_patience"})
+RESUMABLE_CHANGES = frozenset(
+    {"epochs", "resume", "overwrite", "progress", "early_stopping_patience", "tensorboard", "report"}
+)
 
 
 @dataclass
@@ -27,11 +30,13 @@ class TrainConfig:
         data: a data spec for :func:`convlens.data.resolve_dataset` (built-in name or folder).
         model: a model name from :mod:`convlens.models` (ignored when ``base`` is set).
         out: the run folder (checkpoints, history, curves).
-        image_size: side of the square input in pixels.
+        image_size: side of the square input in pixels (default: the model's or the base's own input size,
+            e.g. 150 for small_convnet as the book, 224 for efficientnet_lite0).
         batch_size: images per optimizer step (per process under DDP).
         epochs: total number of epochs (a resumed run continues up to this number).
         optimizer: ``rmsprop`` (book), ``adam`` or ``sgd``.
-        lr: learning rate (book: 1e-4 scratch, 2e-5 features, 1e-5 fine-tuning).
+        lr: learning rate (default per mode, see :data:`MODE_LR`; the book: 1e-4 from scratch, 2e-5 for a
+            frozen base, 1e-5 for fine-tuning).
         augment: an augmentation preset name (``book``) or ``None``.
         dropout: dropout before the dense layer (0 turns it off; the book uses 0.5).
         seed: seed of every random number generator (weights, shuffling, augmentation, dropout).
@@ -40,7 +45,8 @@ class TrainConfig:
         early_stopping_patience: stop after this many epochs without a better ``val_loss`` (0: off).
         base: a pretrained base for transfer learning (e.g. ``efficientnet_lite0``, ``vgg16``).
         mode: ``scratch``, ``features``, ``frozen`` or ``finetune``.
-        unfreeze_from: first layer trained again in ``finetune`` mode (``block5_conv1`` for VGG16).
+        unfreeze_from: first layer trained again in ``finetune`` mode (default: the base's last block,
+            ``block5_conv1`` for VGG16 as the book, ``blocks.11`` for efficientnet_lite0).
         init_from: a run folder whose weights start this run (a ``frozen`` run before fine-tuning).
         pretrained: use the base's pretrained weights (offline; fails clearly when missing).
         val_fraction: validation share for a flat class-folder root.
@@ -48,16 +54,18 @@ class TrainConfig:
         resume: continue the run in ``out`` exactly where it stopped.
         overwrite: replace an earlier run of the same model in ``out``.
         progress: draw progress bars.
+        tensorboard: also write TensorBoard events to ``out/tb`` (needs ``convlens[tensorboard]``).
+        report: write ``RUN/report.html`` at the end (``convlens.service.train``; evaluate refreshes it).
     """
 
     data: str = ""
     model: str = "small_convnet"
     out: str = "runs/run"
-    image_size: int = 150
+    image_size: int | None = None
     batch_size: int = 20
     epochs: int = 30
     optimizer: str = "rmsprop"
-    lr: float = 1e-4
+    lr: float | None = None
     augment: str | None = None
     dropout: float = 0.0
     seed: int = 0
@@ -74,27 +82,34 @@ class TrainConfig:
     resume: bool = False
     overwrite: bool = False
     progress: bool = True
+    tensorboard: bool = False
+    report: bool = False
     model_kwargs: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        if self.image_size is None or self.lr is None or (self.mode == "finetune" and not self.unfreeze_from):
+            _choice("mode", self.mode, MODES)
+            from convlens.train.defaults import fill_defaults
+
+            fill_defaults(self)
         self.validate()
 
     def validate(self) -> None:
         """Raise :class:`ConfigError` when options contradict each other."""
-        _choice("optimizer", self.optimizer, OPTIMIZERS)
+        _choice("optimizer", self.optimizer, tuple(OPTIMIZERS))
         _choice("precision", self.precision, PRECISIONS)
         _choice("loss", self.loss, LOSSES)
         _choice("mode", self.mode, MODES)
-        if self.epochs < 1 or self.batch_size < 1 or self.image_size < 8:
-            raise ConfigError("--epochs and --batch-size must be >= 1 and --image-size >= 8")
-        if not 0.0 <= self.dropout < 1.0:
+        if self.epochs < 1 or self.batch_size < 1 or not 8 <= self.image_size <= 4096:
+            raise ConfigError("--epochs and --batch-size must be >= 1 and --image-size between 8 and 4096")
+        if not 0.0 <= self.dropout < 1.0:  # also false for nan
             raise ConfigError(f"--dropout {self.dropout} must be in [0, 1)")
-        if self.lr <= 0:
-            raise ConfigError(f"--lr {self.lr} must be positive")
+        if not (math.isfinite(self.lr) and self.lr > 0):
+            raise ConfigError(f"--lr {self.lr} must be a positive number")
+        if self.val_fraction is not None and not 0.0 < self.val_fraction < 1.0:
+            raise ConfigError(f"--val-fraction {self.val_fraction} must be between 0 and 1")
         if self.mode != "scratch" and not self.base:
             raise ConfigError(f"--mode {self.mode} needs a pretrained base: add --base efficientnet_lite0")
-        if self.mode == "finetune" and not self.unfreeze_from:
-            raise ConfigError("--mode finetune needs --unfreeze-from LAYER (e.g. block5_conv1 for vgg16)")
 
     @property
     def model_name(self) -> str:

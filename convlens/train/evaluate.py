@@ -1,27 +1,42 @@
-"""``convlens evaluate RUN``: accuracy, loss, per-class precision/recall/F1, confusion matrix, top losses."""
+"""``convlens evaluate RUN``: accuracy, loss, per-class precision/recall/F1, confusion matrix, top losses.
+
+Writes ``metrics_<split>.json`` (and ``metrics.json``, the latest), ``predictions_<split>.json`` (one record per
+image: the report's confusion-cell galleries read it) and the figures, all through the run's :class:`RunDir`.
+"""
 
 from __future__ import annotations
 
 import logging
-from pathlib import Path
+import os
 from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 
-from convlens._console import track
-from convlens._io import write_json_atomic
-from convlens.errors import DataError
+from convlens._reporting import track
+from convlens.runs import RunDir, load_run
 from convlens.train import _build
 from convlens.train._device import resolve_precision
-from convlens.train._models import load_run
 from convlens.train.config import TrainConfig
+from convlens.train.eval_data import evaluation_dataset
 from convlens.train.metrics import LossFn
 
 log = logging.getLogger(__name__)
 
 GALLERY_SIZE = 16
+
+
+class Metrics(dict):
+    """The metrics of an evaluation (a plain dict) that a notebook renders as a table."""
+
+    def _repr_html_(self) -> str:
+        from convlens.report.html.notebook import metrics_html
+
+        return metrics_html(self)
+
+
+MOST_CONFUSED = 10
 
 
 @torch.no_grad()
@@ -48,54 +63,69 @@ def per_class_scores(matrix: np.ndarray, classes: list[str]) -> dict[str, dict[s
     return scores
 
 
+def most_confused(matrix: np.ndarray, classes: list[str], top: int = MOST_CONFUSED) -> list[list[Any]]:
+    """The largest off-diagonal cells as ``[true, predicted, count]`` (fastai's ``most_confused``)."""
+    off = matrix.copy()
+    np.fill_diagonal(off, 0)
+    order = np.argsort(-off, axis=None, kind="stable")[:top]
+    cells = [np.unravel_index(i, off.shape) for i in order]
+    return [[classes[t], classes[p], int(off[t, p])] for t, p in cells if off[t, p] > 0]
+
+
 def evaluate_run(
-    run_dir: str | Path, split: str = "test", data: str | None = None, progress: bool = True
-) -> dict[str, Any]:
-    """Evaluate the run's last model on ``split`` and write ``metrics.json``, the confusion matrix and top losses.
+    run_dir: str | os.PathLike[str] | RunDir,
+    split: str = "test",
+    data: str | None = None,
+    progress: bool = True,
+    class_map: dict[str, str] | None = None,
+) -> Metrics:
+    """Evaluate the run's last model on ``split`` and write metrics, predictions and figures into the run.
 
     Args:
         run_dir: a folder written by ``convlens train``.
         split: ``train``, ``validation`` or ``test``.
-        data: another data spec with the same classes (default: the run's own data).
+        data: other data with the same classes (default: the run's own data): a split folder (its ``split``
+            is used), or any folder of class sub-folders; classes are matched by name.
         progress: draw a progress bar.
+        class_map: ``{folder name: class name}`` when the folders are named differently (``cats`` -> ``cat``).
 
     Returns:
-        The metrics written to ``RUN/metrics.json``.
+        The metrics written to ``RUN/metrics_<split>.json``.
     """
-    run_dir = Path(run_dir)
-    model, saved = load_run(run_dir)
+    run = run_dir if isinstance(run_dir, RunDir) else RunDir(run_dir)
+    model, saved = load_run(run)
     options = {**saved["train"], "resume": False, "overwrite": False, "progress": progress}
     config = TrainConfig.from_dict({**options, "data": data or options["data"]})
-    splits = _build.load_data(config)
-    dataset = dict(splits.items()).get(split)
-    if dataset is None:
-        raise DataError(
-            f"{config.data} has no {split} split; choose one of {[n for n, _ in splits.items()]} with --split"
-        )
-    if list(dataset.classes) != list(saved["classes"]):
-        raise DataError(
-            f"{config.data} has classes {dataset.classes}; the run was trained on {saved['classes']}"
-        )
+    classes = list(saved["classes"])
+    dataset = evaluation_dataset(config, split, classes, data is not None, class_map)
     precision = resolve_precision("fp32", torch.device("cpu"))
     loader = _build.make_loader(config, dataset, False, _build.normalisation(model), precision)
     logits, labels = predict(model, loader, progress)
-    metrics = summarise(logits, labels, LossFn(saved["label_mode"]), list(saved["classes"]))
-    metrics.update(split=split, data=config.data, run=str(run_dir))
+    loss_fn = LossFn(saved["label_mode"])
+    metrics = summarise(logits, labels, loss_fn, classes)
+    metrics.update(split=split, data=config.data, run=str(run.path))
+    records = prediction_records(dataset, logits, labels, loss_fn)
     metrics["confusion_matrix_png"], metrics["top_losses_png"] = write_figures(
-        run_dir, split, dataset, logits, labels, metrics, saved
+        run, split, dataset, records, metrics
     )
-    write_json_atomic(run_dir / "metrics.json", metrics)
-    return metrics
+    run.write_json(
+        "predictions",
+        split,
+        {"split": split, "classes": classes, "label_mode": loss_fn.kind, "records": records},
+    )
+    run.write_json("metrics", split, metrics)
+    return Metrics(metrics)
 
 
 def summarise(
     logits: torch.Tensor, labels: torch.Tensor, loss_fn: LossFn, classes: list[str]
 ) -> dict[str, Any]:
-    """Accuracy, mean loss, the confusion matrix and per-class scores."""
+    """Accuracy, mean loss, the confusion matrix (counts and row-normalised), per-class scores, most confused."""
     from convlens.report import confusion_matrix
 
     predicted = loss_fn.predict(logits)
     matrix = confusion_matrix(labels.numpy(), predicted.numpy(), len(classes))
+    rows = matrix.sum(axis=1, keepdims=True).clip(min=1)
     return {
         "accuracy": float((predicted == labels).float().mean()),
         "loss": float(loss_fn(logits, labels)),
@@ -103,33 +133,55 @@ def summarise(
         "classes": classes,
         "per_class": per_class_scores(matrix, classes),
         "confusion_matrix": matrix.tolist(),
+        "confusion_matrix_normalised": np.round(matrix / rows, 4).tolist(),
+        "most_confused": most_confused(matrix, classes),
     }
 
 
-def write_figures(
-    run_dir: Path,
-    split: str,
-    dataset: Any,
-    logits: torch.Tensor,
-    labels: torch.Tensor,
-    metrics: dict[str, Any],
-    saved: dict[str, Any],
-) -> tuple[str, str]:
-    """The confusion-matrix PNG and the gallery of the most confidently wrong images."""
-    from convlens.report import plot_confusion, plot_gallery, top_losses
-
-    loss_fn, classes = LossFn(saved["label_mode"]), list(saved["classes"])
-    cm_path = plot_confusion(
-        np.array(metrics["confusion_matrix"]), classes, run_dir / f"confusion_{split}.png"
-    )
+def prediction_records(
+    dataset: Any, logits: torch.Tensor, labels: torch.Tensor, loss_fn: LossFn
+) -> list[dict]:
+    """One record per image: its file, true and predicted class, both probabilities and the loss."""
     losses = loss_fn(logits, labels, reduction="none").numpy()
-    predicted, probs = loss_fn.predict(logits), loss_fn.probabilities(logits)
-    picks = top_losses(losses, GALLERY_SIZE, wrong=(predicted != labels).numpy())
+    predicted, probs = loss_fn.predict(logits).numpy(), loss_fn.probabilities(logits).numpy()
+    paths = dataset.paths or [None] * len(labels)
+    return [
+        {
+            "path": paths[i],
+            "index": i,
+            "label": int(labels[i]),
+            "pred": int(predicted[i]),
+            "prob_pred": round(float(probs[i, predicted[i]]), 6),
+            "prob_true": round(float(probs[i, labels[i]]), 6),
+            "loss": round(float(losses[i]), 6),
+        }
+        for i in range(len(labels))
+    ]
+
+
+def write_figures(
+    run: RunDir, split: str, dataset: Any, records: list[dict], metrics: dict
+) -> tuple[str, str]:
+    """The confusion-matrix PNG (and CSV above 50 classes) and the gallery of the most confidently wrong."""
+    from convlens.report import plot_confusion, plot_gallery, top_losses, write_confusion_csv
+
+    classes = list(metrics["classes"])
+    matrix = np.array(metrics["confusion_matrix"])
+    cm_path = plot_confusion(matrix, classes, run.file(f"confusion_{split}.png"))
+    if len(classes) > 50:
+        write_confusion_csv(matrix, classes, run.file(f"confusion_{split}.csv"))
+    losses = np.array([r["loss"] for r in records])
+    wrong = np.array([r["pred"] != r["label"] for r in records])
+    picks = top_losses(losses, GALLERY_SIZE, wrong=wrong)
     captions = [
-        f"{classes[labels[i]]} -> {classes[predicted[i]]} ({float(probs[i, predicted[i]]):.2f}, loss {losses[i]:.2f})"
+        f"{classes[records[i]['label']]} → {classes[records[i]['pred']]}\n"
+        f"p({classes[records[i]['pred']]}) {records[i]['prob_pred']:.2f} · loss {records[i]['loss']:.2f}"
         for i in picks
     ]
     gallery = plot_gallery(
-        [np.asarray(dataset.images[i]) for i in picks], captions, run_dir / f"top_losses_{split}.png"
+        [np.asarray(dataset.images[i]) for i in picks],
+        captions,
+        run.file(f"top_losses_{split}.png"),
+        title=f"Top losses on {split}: actual → predicted · probability of the prediction · loss",
     )
     return cm_path.name, gallery.name

@@ -17,8 +17,8 @@ EVENTS = (
     "before_batch",
     "after_loss",
     "after_batch",
-    "after_epoch",
     "after_validate",
+    "after_epoch",
     "after_fit",
 )
 

@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
 
+from convlens.labels import num_outputs
+from convlens.runs import RunDir
 from convlens.train import _build, _models
 from convlens.train import distributed as dist_utils
 from convlens.train._device import Precision
 from convlens.train.config import TrainConfig
 from convlens.train.features import FeatureCache, FeatureLoader, data_digest, extract_features, weights_digest
-from convlens.train.metrics import LossFn, num_outputs
-from convlens.train.resume import restore
 from convlens.train.trainer import Trainer
+from convlens.train.transfer import set_trainable
 
 log = logging.getLogger(__name__)
 
@@ -51,32 +51,24 @@ def split_features(
 
 
 def fit_on_features(
-    config: TrainConfig, splits: Any, kind: str, precision: Precision, run_dir: Path
+    config: TrainConfig, splits: Any, kind: str, precision: Precision, run: RunDir, extra: dict[str, Any]
 ) -> tuple[Trainer, nn.Module]:
-    """Train ``DenseHead`` on cached features; returns the trainer and the base + head model."""
+    """Train ``DenseHead`` on cached features; checkpoints hold base + head, so a run needs no other weights."""
     model = _models.transfer_model(config, num_outputs(kind, len(splits.classes)))
+    tensors_before = sum(1 for _ in model.parameters())
+    set_trainable(model.base, False)  # only the head learns; the base runs once per image, in eval mode
     base, head = model.base.to(precision.device), model.head.to(precision.device)
     if precision.channels_last:
         base = base.to(memory_format=torch.channels_last)
     features = split_features(config, base, splits, precision, pool=not head.flatten)
-    run_config = _models.run_config(config, splits, kind)
-    callbacks = _build.make_callbacks(config, run_dir, _models.write_module, run_config)
+    counts = _models.parameter_counts(model, tensors_before)
+    run_config = _models.run_config(config, splits, kind, trainable=counts, **extra)
     train_loader = FeatureLoader(features["train"], splits.train.labels, config.batch_size, True, config.seed)
     val = splits.validation
     val_loader = (
         FeatureLoader(features["validation"], val.labels, config.batch_size) if val is not None else None
     )
-    trainer = Trainer(
-        head,
-        _build.make_optimizer(config, head),
-        LossFn(kind),
-        train_loader,
-        val_loader,
-        config.epochs,
-        precision,
-        callbacks,
+    trainer = _build.fit(
+        config, run, head, (train_loader, val_loader), kind, precision, run_config, saved=model
     )
-    if config.resume:
-        restore(trainer, run_dir)
-    trainer.fit()
     return trainer, model.eval()

@@ -6,7 +6,6 @@ import hashlib
 import json
 import logging
 import math
-import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -16,8 +15,9 @@ import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from convlens._console import track
+from convlens import _paths
 from convlens._io import atomic_path
+from convlens._reporting import track
 from convlens.train._device import Precision
 
 log = logging.getLogger(__name__)
@@ -25,8 +25,7 @@ log = logging.getLogger(__name__)
 
 def cache_root() -> Path:
     """``$CONVLENS_CACHE/features`` (default ``~/.cache/convlens/features``)."""
-    root = os.environ.get("CONVLENS_CACHE") or Path.home() / ".cache" / "convlens"
-    return Path(root) / "features"
+    return _paths.cache_root("features")
 
 
 def weights_digest(model: nn.Module) -> str:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from convlens import labels
+from convlens.labels import loss_kind, num_outputs  # noqa: F401  (re-exported)
 from convlens.train import distributed as dist_utils
 
 
@@ -16,7 +18,7 @@ class LossFn:
     """
 
     def __init__(self, kind: str) -> None:
-        if kind not in ("binary", "categorical"):
+        if kind not in labels.LABEL_MODES:
             raise ValueError(f"loss kind {kind!r}")
         self.kind = kind
 
@@ -27,26 +29,11 @@ class LossFn:
 
     def predict(self, logits: torch.Tensor) -> torch.Tensor:
         """Predicted class indices."""
-        if self.kind == "binary":
-            return (logits.reshape(-1) > 0).long()
-        return logits.argmax(dim=1)
+        return labels.predicted_classes(logits.reshape(len(logits), -1))
 
     def probabilities(self, logits: torch.Tensor) -> torch.Tensor:
         """Class probabilities ``(N, C)`` (two columns for a binary model)."""
-        if self.kind == "binary":
-            p1 = torch.sigmoid(logits.float().reshape(-1))
-            return torch.stack([1 - p1, p1], dim=1)
-        return torch.softmax(logits.float(), dim=1)
-
-
-def loss_kind(choice: str, label_mode: str) -> str:
-    """``auto`` follows the data's label mode (``binary`` for two classes)."""
-    return label_mode if choice == "auto" else choice
-
-
-def num_outputs(kind: str, num_classes: int) -> int:
-    """Logits the classifier needs: 1 for a binary loss, else one per class."""
-    return 1 if kind == "binary" else num_classes
+        return labels.probabilities(logits.reshape(len(logits), -1))
 
 
 class EpochMeter:

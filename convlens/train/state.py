@@ -1,28 +1,18 @@
-"""The training state for ``--resume``, written without pickle: tensors in safetensors, the rest in JSON.
+"""The training state for ``--resume`` as tensors + JSON (never pickle): the optimizer and the RNG states.
 
-``train_state.safetensors`` holds the optimizer's tensors and the torch/numpy RNG states;
-``train_state.json`` holds the epoch, history, callback states, optimizer hyper-parameters, the Python RNG
-and the SHA-256 of the files it goes with. It is written last, so a kill at any moment leaves either a
-complete set or a set whose hashes disagree (detected on resume); every single file is written atomically.
+How the state is committed to disk (step folder, manifest written last) is the run folder's business:
+:class:`convlens.runs._state.ResumeState`.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import random
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
-from safetensors.torch import load_file, save_file
 
-from convlens._io import atomic_path, write_json_atomic
-from convlens.errors import CheckpointError
-
-STATE_TENSORS = "train_state.safetensors"
-STATE_JSON = "train_state.json"
+from convlens.runs._files import STATE_JSON, STATE_TENSORS  # noqa: F401  (re-exported)
 
 
 def flatten_optimizer(state_dict: dict[str, Any]) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
@@ -71,42 +61,8 @@ def restore_rng(tensors: dict[str, torch.Tensor], meta: dict[str, Any]) -> None:
     random.setstate((version, tuple(internal), gauss_next))
 
 
-def sha256(path: Path) -> str:
-    """Hex SHA-256 of a file."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def save_state(
-    run_dir: Path, optimizer: torch.optim.Optimizer, info: dict[str, Any], guards: list[str]
-) -> None:
-    """Write the training state; ``guards`` are files (e.g. ``model.safetensors``) it must match on resume."""
+def training_state(optimizer: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """The optimizer's and the RNGs' state as ``(tensors, JSON-ready values)``."""
     opt_tensors, opt_meta = flatten_optimizer(optimizer.state_dict())
     rng_tensors, rng_meta = capture_rng()
-    with atomic_path(run_dir / STATE_TENSORS) as tmp:
-        save_file({**opt_tensors, **rng_tensors}, str(tmp))
-    hashes = {name: sha256(run_dir / name) for name in [*guards, STATE_TENSORS]}
-    write_json_atomic(
-        run_dir / STATE_JSON, {**info, "optimizer": opt_meta, "rng": rng_meta, "sha256": hashes}
-    )
-
-
-def load_state(run_dir: Path) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
-    """Read and verify the training state; raise :class:`CheckpointError` when it is missing or torn."""
-    json_path = run_dir / STATE_JSON
-    if not json_path.is_file():
-        raise CheckpointError(
-            f"{run_dir} has no {STATE_JSON}; it is not a resumable run (drop --resume to start anew)"
-        )
-    info = json.loads(json_path.read_text(encoding="utf-8"))
-    for name, expected in info["sha256"].items():
-        path = run_dir / name
-        if not path.is_file() or sha256(path) != expected:
-            raise CheckpointError(
-                f"{path} does not match {json_path} (the run was stopped while a checkpoint was written); "
-                f"start again without --resume, or resume from a copy of {run_dir / 'best'}"
-            )
-    return info, load_file(str(run_dir / STATE_TENSORS))
+    return {**opt_tensors, **rng_tensors}, {"optimizer": opt_meta, "rng": rng_meta}

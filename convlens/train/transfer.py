@@ -15,6 +15,7 @@ import torch
 from torch import nn
 
 from convlens.errors import ConfigError
+from convlens.models.layers import get_layer, layer_names
 
 log = logging.getLogger(__name__)
 
@@ -34,26 +35,6 @@ def set_trainable(module: nn.Module, trainable: bool) -> None:
         param.requires_grad_(trainable)
 
 
-def find_layer(model: nn.Module, name: str) -> nn.Module:
-    """The sub-module called ``name``: a dotted path, or the last part of one (``block5_conv1``)."""
-    if isinstance(model, FeatureClassifier):
-        return find_layer(model.base, name)
-    modules = dict(model.named_modules())
-    if name in modules:
-        return modules[name]
-    matches = [m for path, m in modules.items() if path.endswith("." + name)]
-    if len(matches) == 1:
-        return matches[0]
-    raise ConfigError(f"layer {name!r} not found; choose one of: {', '.join(layer_names(model))}")
-
-
-def layer_names(model: nn.Module) -> list[str]:
-    """The model's named layers in forward order (``model.layer_names()`` when it has one)."""
-    if hasattr(model, "layer_names"):
-        return list(model.layer_names())
-    return [name for name, _ in model.named_modules() if name]
-
-
 def unfreeze_from(model: nn.Module, layer_name: str) -> list[str]:
     """Freeze everything, then unfreeze ``layer_name``, every later layer and the head.
 
@@ -68,7 +49,7 @@ def unfreeze_from(model: nn.Module, layer_name: str) -> list[str]:
     set_trainable(model, False)
     unfrozen = names[names.index(layer_name) :]
     for name in unfrozen:
-        set_trainable(find_layer(model, name), True)
+        set_trainable(get_layer(model, name), True)
     set_trainable(head_of(model), True)
     _freeze_unused_classifier(model)
     return unfrozen

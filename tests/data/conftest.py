@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -60,3 +61,8 @@ def split_folder(tmp_path) -> Path:
             for i in range(n):
                 save_image(root / split / cls / f"{cls}{i}.png", color=color)
     return root
+
+
+# tests/_corpus.py (the bad-input corpus) is shared by every test folder; with
+# --import-mode=importlib the tests folder is not on sys.path by itself.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))

@@ -125,3 +125,33 @@ def test_parse_preset_with_overrides_and_errors():
         Augmentation.parse("book,rotate=3")
     with pytest.raises(ConfigError, match="fill_mode"):
         Augmentation(fill_mode="wrap-around")
+
+
+def test_preview_refuses_bad_counts_sizes_and_its_own_input(tmp_path, capsys):
+    import shutil
+
+    from convlens.cli import main
+    from convlens.data.builtin import PETS_MINI_DIR
+
+    photo = tmp_path / "dog.jpg"
+    shutil.copy(PETS_MINI_DIR / "dog.1900.jpg", photo)
+    before = photo.read_bytes()
+    (tmp_path / "a-file").write_text("x")
+    cases = [
+        (["--count", "0"], "--count must be at least 1"),
+        (["--count", "-1"], "--count must be at least 1"),
+        (["--size", "0"], "positive whole numbers"),
+        (["--size", "100000"], "choose a smaller image size"),
+        (["--count", "100000"], "lower --count or --size"),
+        (["--augment", "rotation=nan"], "rotation must be a finite number"),
+        (["--augment", "shear=inf"], "shear must be a finite number"),
+        (["-o", str(photo)], "is the photo itself"),
+        (["-o", str(tmp_path)], "is a folder"),
+        (["-o", str(tmp_path / "a-file" / "x.png")], "a-file is a file, not a folder"),
+    ]
+    for extra, message in cases:
+        args = ["data", "augment-preview", str(photo), "-o", str(tmp_path / "sheet.png"), *extra]
+        assert main(args) == 1, extra
+        err = capsys.readouterr().err
+        assert message in err and "Traceback" not in err, (extra, err)
+    assert photo.read_bytes() == before and not (tmp_path / "sheet.png").exists()

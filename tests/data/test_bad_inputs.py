@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import io
 import logging
+import os
+import re
+import stat
 import struct
 import zlib
 from pathlib import Path
@@ -237,3 +240,252 @@ def test_suspicious_but_readable_files_are_listed_and_still_loaded(tmp_path, mak
     assert "content is PNG" in reasons["really_png.jpg"] and "very small" in reasons["tiny.png"]
     assert info.unreadable == [] and info.splits["all"]["a"].count == 2
     assert len(resolve_dataset(root, image_size=8, progress=False).train) == 3
+
+
+# --- the shared corpus (tests/_corpus.py): every kind through every data command -----------
+
+
+# The CLI cannot print a non-UTF-8 file name yet (see _CLI_PRINTS_NAMES_RAW below): the CLI
+# tests run on a corpus without that one kind, the library tests on the whole corpus.
+
+
+def _corpus_fixture(leave_out=frozenset()):
+    @pytest.fixture(scope="module")
+    def built(tmp_path_factory):
+        from _corpus import build_corpus, tree_digest
+
+        corpus = build_corpus(tmp_path_factory.mktemp("bad"), leave_out)
+        return corpus, tree_digest(corpus.root)
+
+    return built
+
+
+built_corpus = _corpus_fixture()
+built_cli_corpus = _corpus_fixture()
+
+
+def _unchanged(built):
+    """The corpus; after the test, proof that not one byte, mode or link of it changed."""
+    from _corpus import tree_digest
+
+    corpus, digest = built
+    yield corpus
+    assert tree_digest(corpus.root) == digest, "a command modified the user's files"
+
+
+@pytest.fixture
+def bad(built_corpus):
+    yield from _unchanged(built_corpus)
+
+
+@pytest.fixture
+def bad_cli(built_cli_corpus):
+    yield from _unchanged(built_cli_corpus)
+
+
+@pytest.fixture
+def console_reset():
+    """Rich keeps text it failed to encode in its buffer and re-raises on every later print;
+    empty it so that one CLI failure cannot break the tests that follow."""
+    from convlens._cli._console import console, err_console
+
+    yield
+    for con in (console, err_console):
+        del con._buffer[:]
+
+
+def _cli(capsys, *args) -> tuple[int, str]:
+    code = main([str(a) for a in args])
+    out = capsys.readouterr()
+    text = out.out + out.err
+    assert "Traceback" not in text, text
+    assert code in (0, 1), f"{args}: exit {code}\n{text}"
+    return code, text
+
+
+def _by_path(items) -> dict[str, str]:
+    return {str(s.path): s.reason for s in items}
+
+
+def test_the_corpus_has_at_least_forty_kinds(bad):
+    kinds = [c.kind for c in bad.cases]
+    assert len(kinds) == len(set(kinds)) >= 40
+    assert {c.load for c in bad.file_cases()} == {"usable", "skipped", "ignored"}
+    assert {c.load for c in bad.folder_cases()} == {"usable", "error"}
+    assert all(c.path.exists() or c.path.is_symlink() or c.kind == "missing folder" for c in bad.cases)
+
+
+def test_resolve_dataset_uses_or_reports_every_file_kind(bad, tmp_path):
+    for attempt in ("decoded", "from the cache"):
+        splits = resolve_dataset(bad.files_root, image_size=(12, 12), cache_dir=tmp_path, progress=False)
+        kept, skipped = set(splits.train.paths), _by_path(splits.skipped)
+        for case in bad.file_cases():
+            where = f"{case.kind} ({attempt})"
+            if case.load == "usable":
+                assert str(case.path) in kept, where
+            elif case.load == "skipped":
+                assert case.reason in skipped.get(str(case.path), ""), (
+                    f"{where}: {skipped.get(str(case.path))}"
+                )
+            else:
+                assert str(case.path) not in kept and str(case.path) not in skipped, where
+        usable = [c for c in bad.file_cases() if c.load == "usable"]
+        assert len(splits.train) == len(bad.good) + len(usable)
+        assert splits.train.images.shape[1:] == (12, 12, 3)
+
+
+@pytest.mark.parametrize("cache", [False, True])
+def test_load_images_decodes_or_skips_each_file_given_alone(bad, tmp_path, cache):
+    from convlens.data import load_images
+
+    cases = bad.file_cases()
+    images, kept, skipped = load_images(
+        [c.path for c in cases], (10, 10), cache_dir=tmp_path if cache else False, progress=False
+    )
+    assert images.shape == (len(kept), 10, 10, 3)
+    reasons = _by_path(skipped)
+    for i, case in enumerate(cases):
+        if case.alone == "usable":
+            assert i in kept, case.kind
+        else:
+            assert i not in kept and reasons.get(str(case.path)), case.kind
+
+
+def test_data_info_lists_every_bad_file_kind(bad, capsys):
+    info = dataset_info(bad.files_root)
+    unreadable, listed = _by_path(info.unreadable), _by_path(info.unreadable + info.suspicious)
+    for case in bad.file_cases():
+        path = str(case.path)
+        if case.load == "skipped":
+            assert case.reason in listed.get(path, ""), f"{case.kind}: {listed.get(path)}"
+        else:
+            assert path not in unreadable, case.kind
+    usable = [c for c in bad.file_cases() if c.load == "usable"]
+    assert info.splits["all"]["a"].count == 3 + len(usable)
+
+
+def test_cli_data_info_on_every_file_kind(bad_cli, capsys):
+    for extra in ([], ["--json"]):
+        code, text = _cli(capsys, "data", "info", bad_cli.files_root, *extra)
+        assert code == 1 and "unreadable" in text  # unreadable files: exit 1, no traceback
+        assert "pipe.jpg" in text and "latin1-\\udce9t\\udce9.jpg" in text  # a non-UTF-8 name, escaped
+
+
+def test_cli_data_info_prints_a_non_utf8_name(bad, capsys, console_reset):
+    code, text = _cli(capsys, "data", "info", bad.files_root, "--json")
+    assert code == 1 and "latin1-" in text
+
+
+def test_cli_shows_odd_names_literally(bad_cli, capsys):
+    code, text = _cli(capsys, "data", "info", bad_cli.case("odd class names").path)
+    assert code == 0 and "[bold]b" in text and "[bold]b [link=mailto:a@b.c]x/x.png" in text
+
+
+def test_split_places_skips_or_ignores_every_file_kind(bad, tmp_path):
+    dst = tmp_path / "out"
+    result = split_pool(bad.files_root, dst, fractions=(1.0, 0.0, 0.0))
+    skipped = _by_path(result.plan.skipped)
+    for case in bad.file_cases():
+        placed = dst / "train" / "a" / case.path.name
+        if case.split == "placed":
+            assert placed.is_file() and not placed.is_symlink(), case.kind
+        else:
+            assert not (placed.exists() or placed.is_symlink()), case.kind
+        if case.split == "skipped":
+            assert case.split_reason in skipped.get(str(case.path), ""), (
+                f"{case.kind}: {skipped.get(str(case.path))}"
+            )
+    umask = os.umask(0)
+    os.umask(umask)
+    modes = {stat.S_IMODE(p.lstat().st_mode) for p in dst.rglob("*") if p.is_file()}
+    assert modes == {0o666 & ~umask}  # plain files: no source modes, no setuid bits
+
+
+def test_cli_split_of_every_file_kind(bad_cli, tmp_path, capsys):
+    code, text = _cli(capsys, "split", bad_cli.files_root, tmp_path / "cli", "--fractions", "1,0,0")
+    assert code == 0 and "outside SRC" in text and "broken symbolic link" in text
+
+
+def test_every_folder_kind_loads_or_gives_its_typed_error(bad):
+    for case in bad.folder_cases():
+        if case.load == "usable":
+            splits = resolve_dataset(case.path, image_size=8, progress=False)
+            assert len(splits.train) > 0, case.kind
+        else:
+            with pytest.raises(case.error, match=re.escape(case.reason)):
+                resolve_dataset(case.path, image_size=8, progress=False)
+
+
+def test_every_folder_kind_splits_or_gives_its_typed_error(bad, tmp_path):
+    for i, case in enumerate(bad.folder_cases()):
+        dst = tmp_path / f"out{i}"
+        if case.split == "usable":
+            assert split_pool(case.path, dst, fractions=(1.0, 0.0, 0.0)).status == "written", case.kind
+        else:
+            with pytest.raises(case.split_error, match=re.escape(case.split_reason)):
+                split_pool(case.path, dst, fractions=(1.0, 0.0, 0.0))
+            assert not dst.exists(), case.kind
+
+
+def test_cli_on_every_folder_kind_never_shows_a_traceback(bad_cli, tmp_path, capsys):
+    for i, case in enumerate(bad_cli.folder_cases()):
+        info_code, _ = _cli(capsys, "data", "info", case.path, "--json")
+        split_code, _ = _cli(capsys, "split", case.path, tmp_path / f"o{i}", "--fractions", "0.5,0.5,0")
+        assert split_code == (0 if case.split == "usable" else 1), case.kind
+        if case.load == "usable":
+            assert info_code == 0, case.kind
+
+
+def test_augment_preview_of_every_file_kind(bad_cli, tmp_path, capsys):
+    for i, case in enumerate(bad_cli.file_cases()):
+        out = tmp_path / f"sheet{i}.png"
+        code, text = _cli(capsys, "data", "augment-preview", case.path, "-o", out, "-n", "1", "--size", "16")
+        assert code == (0 if case.alone == "usable" else 1), f"{case.kind}: {text}"
+        assert out.exists() == (code == 0)
+
+
+def test_an_unlistable_class_folder_is_a_data_error(split_folder, monkeypatch, tmp_path):
+    real = Path.iterdir
+
+    def locked(self):  # root lists everything: simulate what a normal user sees
+        if self.name == "b" and self.parent.name == "train":
+            raise PermissionError(13, "Permission denied")
+        return real(self)
+
+    monkeypatch.setattr(Path, "iterdir", locked)
+    with pytest.raises(DataError, match=r"cannot list folder .*train/b: permission denied"):
+        resolve_dataset(split_folder, image_size=8, progress=False)
+    with pytest.raises(DataError, match="permission denied"):
+        dataset_info(split_folder)
+    with pytest.raises(DataError, match="permission denied"):
+        split_pool(split_folder / "train", tmp_path / "out", counts=(1, 0, 0))
+
+
+def test_split_skips_a_file_it_cannot_read(pets_pool, tmp_path, monkeypatch):
+    from convlens.data import split as split_module
+
+    real = os.access
+    monkeypatch.setattr(
+        split_module.os, "access", lambda p, mode: Path(p).name != "dog.1901.jpg" and real(p, mode)
+    )
+    result = split_pool(pets_pool, tmp_path / "out", counts=(2, 0, 0))
+    assert _by_path(result.plan.skipped) == {
+        str(pets_pool / "dog.1901.jpg"): "permission denied (make the file readable)"
+    }
+    assert sorted(p.name for p in (tmp_path / "out/train/dog").iterdir()) == ["dog.1900.jpg", "dog.1902.jpg"]
+
+
+def test_pool_files_named_without_a_class_word_keep_their_stem(tmp_path, make_image):
+    from convlens.data.folders import class_of_pool_file
+
+    assert [class_of_pool_file(Path(n)) for n in ("-5.jpg", "_5.jpg", "5.jpg", "cat.1.jpg")] == [
+        "-5",
+        "_5",
+        "5",
+        "cat",
+    ]
+    for name in ("-1.jpg", "-2.jpg"):
+        make_image(tmp_path / "pool" / name)
+    result = split_pool(tmp_path / "pool", tmp_path / "out", counts=(1, 0, 0))
+    assert sorted(p.name for p in (tmp_path / "out/train").iterdir()) == ["-1", "-2"]
+    assert result.plan.counts == {"train": {"-1": 1, "-2": 1}}

@@ -164,3 +164,87 @@ def test_batch_loader_validates_arguments():
         BatchLoader(_toy(c=1), mean=[0.5, 0.5, 0.5])
     with pytest.raises(ValueError, match="batch_size"):
         BatchLoader(_toy(), batch_size=0)
+
+
+def test_cache_clear_leaves_folders_it_did_not_make(split_folder, tmp_path, capsys, monkeypatch):
+    from convlens.cli import main
+    from convlens.data.cache_folders import MARKER, cache_entries
+
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("CONVLENS_CACHE", str(cache))
+    resolve_dataset(split_folder / "train", image_size=8, progress=False)  # one class root, one entry
+    holiday = cache / "images" / "holiday_photos"
+    holiday.mkdir()
+    (holiday / "beach.jpg").write_bytes(b"sun")
+    (cache / "images" / "notes.txt").write_text("mine")
+    listing = cache_entries()
+    [(entry, size)] = listing.entries
+    assert (entry / MARKER).is_file() and listing.unmarked == [holiday] and listing.location == cache
+    assert size == listing.total_bytes > (entry / "images.npy").stat().st_size
+    (entry / "my-results.csv").write_text("a file a person put inside an entry")
+    assert main(["data", "cache"]) == 0
+    captured = capsys.readouterr()
+    assert f"{cache}: 1 folder(s)" in captured.out and "left alone 1 folder(s)" in captured.err
+    assert main(["data", "cache", "--clear"]) == 0
+    assert "cleared 1 cache folder(s)" in capsys.readouterr().out
+    assert (holiday / "beach.jpg").read_bytes() == b"sun" and (cache / "images" / "notes.txt").exists()
+    assert sorted(p.name for p in entry.iterdir()) == ["my-results.csv"]  # only convlens's files went
+    assert cache_entries().entries == []
+
+
+def test_an_older_unmarked_entry_is_marked_when_reused(split_folder, tmp_path):
+    from convlens.data.cache_folders import MARKER, cache_entries
+
+    cache = tmp_path / "cache"
+    resolve_dataset(split_folder, image_size=8, cache_dir=cache, progress=False)
+    for marker in cache.rglob(MARKER):
+        marker.unlink()
+    assert len(cache_entries(cache).unmarked) == 3 and cache_entries(cache).entries == []
+    resolve_dataset(split_folder, image_size=8, cache_dir=cache, progress=False)
+    assert len(cache_entries(cache).entries) == 3
+
+
+def test_cache_root_at_or_under_a_file_is_a_config_error(split_folder, tmp_path, monkeypatch, capsys):
+    from convlens.cli import main
+    from convlens.errors import ConfigError
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    for root in (blocker, blocker / "sub"):
+        with pytest.raises(ConfigError, match="a-file is a file, not a folder"):
+            resolve_dataset(split_folder, image_size=8, cache_dir=root, progress=False)
+        monkeypatch.setenv("CONVLENS_CACHE", str(root))
+        for args in (["data", "cache"], ["data", "cache", "--clear"]):
+            assert main(args) == 1
+            err = capsys.readouterr().err
+            assert "CONVLENS_CACHE" in err and "Traceback" not in err
+    assert blocker.read_text() == "x"
+    assert len(resolve_dataset(split_folder, image_size=8, cache_dir=False, progress=False).train) == 8
+
+
+@pytest.mark.parametrize("size", [(100_000, 100_000), (0, 8), (-3, -3), (8, 2.5)])
+def test_absurd_image_sizes_are_config_errors(split_folder, tmp_path, size):
+    from convlens.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="image size|--image-size"):
+        resolve_dataset(split_folder, image_size=size, cache_dir=tmp_path / "c", progress=False)
+    assert not (tmp_path / "c").exists()
+
+
+def test_decoded_images_must_fit_the_disk_or_the_memory(split_folder, tmp_path, monkeypatch):
+    from collections import namedtuple
+
+    from convlens.errors import ConfigError
+
+    monkeypatch.setattr(cache_module, "available_memory", lambda: 2 * 64 * 64 * 3)  # room for 1 of 8
+    with pytest.raises(
+        ConfigError, match=r"8 images at 64x64x3 need 98.3 KB, more than 50% of the free memory"
+    ):
+        resolve_dataset(split_folder, image_size=64, cache_dir=False, progress=False)
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(cache_module.shutil, "disk_usage", lambda _: usage(10**6, 10**6 - 1000, 1000))
+    with pytest.raises(
+        ConfigError, match=r"need 98.3 KB, more than the free disk space .*smaller --image-size"
+    ):
+        resolve_dataset(split_folder, image_size=64, cache_dir=tmp_path / "c", progress=False)
+    assert not list((tmp_path / "c").rglob("*.npy"))

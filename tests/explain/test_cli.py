@@ -11,9 +11,9 @@ import pytest
 from PIL import Image
 
 from convlens.cli import main
-from convlens.explain import _inputs
-from convlens.explain._inputs import LoadedModel
 from convlens.explain.run import ExplainConfig, explain_images
+from convlens.models.loaded import LoadedModel
+from convlens.service import sources
 
 from .conftest import make_tiny
 
@@ -27,7 +27,7 @@ def _loaded() -> LoadedModel:
 @pytest.fixture
 def stand_in(monkeypatch):
     loaded = _loaded()
-    monkeypatch.setattr(_inputs, "load_model", lambda name, checkpoint: loaded)
+    monkeypatch.setattr(sources, "load_model", lambda *args, **kwargs: loaded)
     return loaded
 
 
@@ -42,25 +42,16 @@ def _photos(folder: Path, count: int, size: tuple[int, int] = (40, 30)) -> list[
     return paths
 
 
+def _explain(source: Path, out: Path, methods: str, *extra: str) -> int:
+    args = ["explain", str(source), "--model", "x", "--method", methods, "--out", str(out), "--no-progress"]
+    return main([*args, *extra])
+
+
 def test_explain_writes_maps_overlays_and_figures(tmp_path, stand_in, capsys):
     photos = _photos(tmp_path / "in", 2)
     before = [p.read_bytes() for p in photos]
     out = tmp_path / "out"
-    code = main(
-        [
-            "explain",
-            str(tmp_path / "in"),
-            "--model",
-            "x",
-            "--method",
-            "gradcam,scorecam-fast",
-            "--class",
-            "dog",
-            "--out",
-            str(out),
-            "--no-progress",
-        ]
-    )
+    code = _explain(tmp_path / "in", out, "gradcam,scorecam-fast", "--class", "dog")
     assert code == 0
     for stem in ("img0000", "img0001"):
         for method in ("gradcam", "scorecam-fast"):
@@ -86,22 +77,8 @@ def test_evaluate_writes_summary_leaderboard_and_pointing_game(tmp_path, stand_i
     boxes = tmp_path / "boxes.csv"
     boxes.write_text("image,x0,y0,x1,y1\nimg0000.png,0,0,40,30\nimg0001.png,0,0,1,1\n")
     out = tmp_path / "out"
-    code = main(
-        [
-            "explain",
-            str(tmp_path / "in"),
-            "--model",
-            "x",
-            "--method",
-            "gradcam,eigencam",
-            "--evaluate",
-            "--boxes",
-            str(boxes),
-            "--no-figures",
-            "--out",
-            str(out),
-            "--no-progress",
-        ]
+    code = _explain(
+        tmp_path / "in", out, "gradcam,eigencam", "--evaluate", "--boxes", str(boxes), "--no-figures"
     )
     assert code == 0
     summary = json.loads((out / "summary.json").read_text())

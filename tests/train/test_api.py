@@ -114,7 +114,8 @@ def test_resume_without_a_run_is_refused(image_folder, tmp_path):
 
 def test_torn_run_folder_is_detected_on_resume(image_folder, tmp_path):
     train(config(image_folder, tmp_path / "run"))
-    shutil.copy(tmp_path / "run" / "history.json", tmp_path / "run" / "model.safetensors")
+    state = tmp_path / "run" / "resume" / "epoch-0001" / "model.safetensors"  # what --resume reads
+    shutil.copy(tmp_path / "run" / "history.json", state)
     with pytest.raises(CheckpointError, match="does not match"):
         train(config(image_folder, tmp_path / "run", epochs=2, resume=True))
 
@@ -151,7 +152,9 @@ def test_frozen_then_finetune_from_its_checkpoint(image_folder, tmp_path, capsys
     assert len(tune.history) == 1
 
 
-def test_unusable_images_are_skipped_reported_and_left_alone(tmp_path, capfd):
+def test_unusable_images_are_skipped_reported_and_left_alone(tmp_path):
+    from convlens._reporting import CollectingReporter
+
     data = make_image_folder(tmp_path / "d")
     good = data / "train" / "cat" / "cat.0.png"
     truncated = data / "train" / "cat" / "cat.9.png"
@@ -160,10 +163,11 @@ def test_unusable_images_are_skipped_reported_and_left_alone(tmp_path, capfd):
     not_an_image.write_text("this is not a picture")
     before = {p: p.read_bytes() for p in (truncated, not_an_image)}
 
-    run = train(config(data, tmp_path / "run"))
+    reporter = CollectingReporter()
+    run = train(config(data, tmp_path / "run"), reporter=reporter)
 
     assert len(run.history) == 1
-    err = capfd.readouterr().err
+    err = "\n".join(text for level, text in reporter.messages if level == "warning")
     assert "skipped 2 file(s)" in err
     assert "cat.9.png" in err and "dog.9.png" in err
     recorded = json.loads((tmp_path / "run" / "config.json").read_text())["skipped"]

@@ -38,7 +38,7 @@ def make_trainer(run_dir, epochs=2, nan_at=None, optimizer="adam", callbacks=(),
     cbs = [
         NanGuard(run_dir),
         History(run_dir),
-        Checkpoint(run_dir, write_checkpoint, {"model": "tiny"}),
+        Checkpoint(run_dir, {"model": "tiny"}),
         *callbacks,
     ]
     loader = TinyLoader(nan_at=nan_at)
@@ -97,11 +97,22 @@ def test_nan_loss_stops_and_keeps_last_good_checkpoint(tmp_path):
     assert json.loads((tmp_path / STATE_JSON).read_text())["epoch"] == 1
 
 
-def test_torn_checkpoint_is_detected(tmp_path):
+def test_changed_resume_files_are_detected(tmp_path):
     make_trainer(tmp_path, epochs=1).fit()
-    write_checkpoint(tiny_model(seed=5), tmp_path, {"model": "tiny"})  # a kill between model and state files
+    step = tmp_path / "resume" / "epoch-0001"
+    write_checkpoint(
+        tiny_model(seed=5), step, {"model": "tiny"}
+    )  # the state's weights replaced behind its back
     with pytest.raises(CheckpointError, match="stopped while a checkpoint was written"):
         restore(make_trainer(tmp_path), tmp_path)
+
+
+def test_a_torn_top_level_checkpoint_no_longer_blocks_resume(tmp_path):
+    make_trainer(tmp_path, epochs=1).fit()
+    write_checkpoint(tiny_model(seed=5), tmp_path, {"model": "tiny"})  # a kill between model and state files
+    trainer = make_trainer(tmp_path, epochs=2)
+    restore(trainer, tmp_path)
+    assert trainer.start_epoch == 1
 
 
 def test_early_stopping_stops_when_val_loss_stalls(tmp_path):

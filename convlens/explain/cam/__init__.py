@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from torch import nn
 
+from convlens.errors import ExplainError, LayerNotFound
 from convlens.explain.cam import (  # noqa: F401 - importing registers the methods
     cam,
     eigencam,
@@ -19,16 +20,15 @@ from convlens.explain.cam import (  # noqa: F401 - importing registers the metho
     scorecam,
     xgradcam,
 )
-from convlens.explain.cam._layers import LayerNotFound, auto_layer, get_layer
+from convlens.explain.cam._layers import auto_layer
 from convlens.explain.cam.base import (
     CamExplainer,
     CamResult,
-    ExplainError,
-    class_scores,
     explainers,
-    predicted_classes,
     register_explainer,
 )
+from convlens.labels import class_scores, predicted_classes
+from convlens.models.layers import get_layer
 
 
 def create_explainer(

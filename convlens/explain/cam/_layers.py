@@ -5,30 +5,10 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from convlens.errors import ConvlensError
+from convlens.errors import LayerNotFound
+from convlens.models.layers import get_layer, layer_names  # noqa: F401  (get_layer re-exported)
 
 _ACTIVATIONS = (nn.ReLU, nn.ReLU6, nn.SiLU, nn.GELU, nn.LeakyReLU, nn.ELU, nn.Hardswish, nn.Mish)
-
-
-class LayerNotFound(ConvlensError):
-    """The layer to explain is not in the model or has no spatial output."""
-
-
-def get_layer(model: nn.Module, name: str) -> nn.Module:
-    """The sub-module called ``name`` (a ``named_modules`` path such as ``layer4`` or ``block5_conv3``)."""
-    modules = dict(model.named_modules())
-    if name in modules and name:
-        return modules[name]
-    names = _layer_names(model)
-    raise LayerNotFound(
-        f"model has no layer {name!r}; choose one of: {', '.join(names[-12:])} (last 12 shown)"
-    )
-
-
-def _layer_names(model: nn.Module) -> list[str]:
-    if hasattr(model, "layer_names"):
-        return list(model.layer_names())
-    return [n for n, _ in model.named_modules() if n]
 
 
 def _contains_conv(module: nn.Module) -> bool:
@@ -90,5 +70,5 @@ def auto_layer(model: nn.Module, x: torch.Tensor) -> str:
         for n, m, _s, out in order[: i + 1]
         if out == order[i][3] and calls.count(n) == 1 and (_contains_conv(m) or isinstance(m, _ACTIVATIONS))
     ]
-    named = [n for n in same if n in set(_layer_names(model))] if hasattr(model, "layer_names") else []
+    named = [n for n in same if n in set(layer_names(model))] if hasattr(model, "layer_names") else []
     return (named or same or [order[i][0]])[0]

@@ -16,24 +16,22 @@ import logging
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from convlens._registry import Registry
-from convlens.errors import ConvlensError
-from convlens.explain.cam._layers import auto_layer, get_layer
+from convlens.errors import ExplainError
+from convlens.explain.cam._layers import auto_layer
+from convlens.labels import class_scores, predicted_classes
+from convlens.models.layers import get_layer
 
 log = logging.getLogger(__name__)
 
 explainers: Registry[type[CamExplainer]] = Registry("explainer")
 TargetSpec = int | Sequence[int] | torch.Tensor | None
-
-
-class ExplainError(ConvlensError):
-    """An explanation cannot be made as asked."""
 
 
 def register_explainer(name: str, **meta: Any):
@@ -56,26 +54,6 @@ class CamResult:
     layer: str
     raw: torch.Tensor
     extras: dict[str, torch.Tensor] = field(default_factory=dict)
-
-
-def predicted_classes(logits: torch.Tensor) -> torch.Tensor:
-    """Arg-max class; for a single-logit binary model, class 1 when the logit is positive."""
-    if logits.shape[1] == 1:
-        return (logits[:, 0] > 0).long()
-    return logits.argmax(dim=1)
-
-
-def class_scores(logits: torch.Tensor, classes: torch.Tensor) -> torch.Tensor:
-    """The score to explain per sample: the class logit.
-
-    A single-logit binary model (``num_classes == 1``) has one logit ``z`` = log-odds of class 1, so the
-    positive class is explained by ``+z`` and the negative class by ``-z`` (its own log-odds). Using ``z``
-    for both, as peers do, shows the evidence *for* class 1 when class 0 was asked for.
-    """
-    if logits.shape[1] == 1:
-        sign = classes.to(logits.dtype) * 2 - 1
-        return logits[:, 0] * sign
-    return logits.gather(1, classes[:, None])[:, 0]
 
 
 def target_classes(logits: torch.Tensor, target: TargetSpec) -> torch.Tensor:
@@ -150,7 +128,7 @@ class LayerTap:
         self.activations = output.detach().requires_grad_(True)
         return self.activations.clone()
 
-    def __enter__(self) -> Self:
+    def __enter__(self) -> LayerTap:  # noqa: PYI034 - typing.Self needs Python 3.11
         self._handle = self.layer.register_forward_hook(self._hook)
         return self
 
@@ -241,7 +219,7 @@ class CamExplainer:
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Logits (B, K) for ``x``; without a graph when the method needs no gradients."""
         grad = torch.enable_grad() if self.needs_gradients else torch.no_grad()
-        with grad, torch.autocast("cpu", torch.bfloat16, enabled=self.precision == "bf16"):
+        with grad, torch.autocast(x.device.type, torch.bfloat16, enabled=self.precision == "bf16"):
             logits = self.model(x)
         if logits.ndim != 2:
             raise ExplainError(

@@ -5,7 +5,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from convlens.explain.cam.base import CamExplainer, ExplainError, register_explainer
+from convlens.errors import ExplainError
+from convlens.explain.cam.base import CamExplainer, register_explainer
 
 
 @register_explainer("cam", paper="Zhou et al. 2016, Learning Deep Features for Discriminative Localization")

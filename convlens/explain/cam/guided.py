@@ -3,22 +3,22 @@
 from __future__ import annotations
 
 from contextlib import ExitStack
-from typing import Any, Self
+from typing import Any
 
 import torch
 from torch import nn
 
-from convlens.explain.cam._layers import get_layer
 from convlens.explain.cam.base import (
     CamExplainer,
     CamResult,
     TargetSpec,
-    class_scores,
     normalise_maps,
     postprocess,
     register_explainer,
     target_classes,
 )
+from convlens.labels import class_scores
+from convlens.models.layers import get_layer
 
 
 class _GuidedRelu(torch.autograd.Function):
@@ -42,7 +42,7 @@ class _GuidedHooks:
         self.model = model
         self.handles: list[Any] = []
 
-    def __enter__(self) -> Self:
+    def __enter__(self) -> _GuidedHooks:  # noqa: PYI034 - typing.Self needs Python 3.11
         for module in self.model.modules():
             if isinstance(module, (nn.ReLU, nn.ReLU6)):
                 self.handles.append(module.register_forward_hook(lambda _m, _i, out: _GuidedRelu.apply(out)))

@@ -7,7 +7,8 @@ import logging
 import torch
 import torch.nn.functional as F
 
-from convlens.explain.cam.base import CamExplainer, class_scores, register_explainer
+from convlens.explain.cam.base import CamExplainer, register_explainer
+from convlens.labels import class_scores
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +68,8 @@ class ScoreCam(CamExplainer):
         return scores
 
     def _score_batch(self, batch: torch.Tensor, cls: int) -> torch.Tensor:
-        with torch.inference_mode(), torch.autocast("cpu", torch.bfloat16, enabled=self.precision == "bf16"):
+        bf16 = self.precision == "bf16"
+        with torch.inference_mode(), torch.autocast(batch.device.type, torch.bfloat16, enabled=bf16):
             logits = self.model(batch.contiguous(memory_format=torch.channels_last)).float()
         return class_scores(logits, torch.full((logits.shape[0],), cls, dtype=torch.long)).cpu()
 

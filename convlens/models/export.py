@@ -1,0 +1,339 @@
+"""Export a trained run or a pretrained model to ONNX or TorchScript, verified against PyTorch on real photos.
+
+>>> from convlens.models.export import export_model
+>>> result = export_model("runs/cats", "onnx")            # writes runs/cats/model.onnx
+>>> result.max_abs_diff, result.top1_agreement             # onnxruntime against PyTorch fp32
+
+The file carries its preprocessing (input size, mean/std, interpolation, crop, class names or ImageNet wnids,
+label mode) as ONNX ``metadata_props`` or, for TorchScript, as the extra file ``convlens.json``;
+:func:`read_metadata` reads either back. Before the file is moved into place it is run on a batch of real
+photos (convlens' own preprocessing) and on a batch of one; it is only written when its logits are within
+``tolerance`` of the eager fp32 model's.
+
+``fast=True`` exports the model with every convolution + batch-norm pair folded into one convolution by
+:func:`convlens.models.fast.fold_batchnorm`. For TorchScript that removes the batch-norm ops from the traced
+graph and stores channels-last weights, the layout oneDNN convolutions run fastest in on CPUs. For ONNX it
+changes no operator: both torch.onnx exporters already fold batch norm when they export in eval mode (and
+onnxruntime fuses Conv + BatchNormalization on load anyway); only the folded weights are computed by convlens
+instead of the exporter, which moves the logits by about 1e-6.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from convlens._extras import require_extra
+from convlens._io import atomic_path
+from convlens.errors import ConfigError, DataError, ExportError, UnknownName, WeightsNotFound
+from convlens.models import _onnx
+from convlens.models.fast import for_inference
+from convlens.data.folders import collect_images
+from convlens.labels import probabilities
+from convlens.models.preprocess import load_batch
+
+log = logging.getLogger(__name__)
+
+FORMATS = ("onnx", "torchscript")
+SUFFIXES = {"onnx": ".onnx", "torchscript": ".pt"}
+DEFAULT_OPSET = 18
+TOLERANCE = 1e-4
+VERIFY_IMAGES = 8
+TORCHSCRIPT_METADATA = "convlens.json"
+
+__all__ = ["ExportError", "ExportResult", "export_model", "read_metadata"]
+
+
+@dataclass
+class ExportResult:
+    """What :func:`export_model` wrote and how well it matches PyTorch.
+
+    Attributes:
+        path: the file written (absolute).
+        format: ``onnx`` or ``torchscript``.
+        input_size: ``(C, H, W)`` the model takes (the batch axis is free).
+        opset: the ONNX opset (``None`` for TorchScript).
+        fast: batch norm folded (and channels-last weights for TorchScript).
+        exporter: ``dynamo`` or ``legacy`` (the ONNX exporter used), ``jit.trace`` for TorchScript.
+        max_abs_diff: largest absolute logit difference from the eager fp32 model, over the verification batch
+            and a batch of one.
+        top1_agreement: share of verification photos whose top-1 class is the same.
+        verified_images: number of photos in the verification batch.
+        metadata: the preprocessing and label metadata stored in the file (JSON-encoded values).
+    """
+
+    path: Path
+    format: str
+    input_size: tuple[int, int, int]
+    opset: int | None
+    fast: bool
+    exporter: str
+    max_abs_diff: float
+    top1_agreement: float
+    verified_images: int
+    metadata: dict[str, str] = field(repr=False)
+
+
+@dataclass
+class _Source:
+    """A model to export and what its outputs mean."""
+
+    model: nn.Module
+    name: str
+    classes: list[str] | None
+    label_mode: str | None
+    run_dir: Path | None = None
+    data: str | None = None
+
+
+def export_model(
+    source: str | Path | nn.Module,
+    fmt: str,
+    out: str | Path | None = None,
+    fast: bool = False,
+    images: Sequence[str | Path] | None = None,
+    opset: int = DEFAULT_OPSET,
+    exporter: str = "auto",
+    tolerance: float = TOLERANCE,
+) -> ExportResult:
+    """Export a run folder, a pretrained registry model or a model object to ``fmt``, then verify it.
+
+    Args:
+        source: a run folder of ``convlens train`` (any mode), a model name with pretrained weights
+            (``efficientnet_lite0``), or a convlens model object. An existing folder wins over a model name.
+        fmt: ``onnx`` or ``torchscript``.
+        out: the file to write; default ``RUN/model.onnx`` (``model.pt``) for a run, ``./<name>.onnx``
+            (``<name>.pt``) otherwise.
+        fast: fold batch norm into the convolutions (TorchScript: also channels-last weights).
+        images: photos (files or folders) to verify on; default: up to 8 of the run's data, else the
+            built-in ``pets-mini`` photos.
+        opset: ONNX opset.
+        exporter: ONNX exporter: ``auto`` (dynamo, falling back to legacy), ``dynamo`` or ``legacy``
+            (TorchScript-based; 5-10x quicker, deprecated by torch).
+        tolerance: the largest absolute logit difference accepted (fp32).
+
+    Returns:
+        The :class:`ExportResult`.
+
+    Raises:
+        MissingExtra: ONNX export without ``convlens[export]`` installed.
+        ExportError: the model cannot be exported, or the exported file disagrees with PyTorch (nothing is
+            written then).
+    """
+    if fmt not in FORMATS:
+        raise ConfigError(f"--format {fmt!r} is not one of: {', '.join(FORMATS)}")
+    if exporter not in _onnx.EXPORTERS:
+        raise ConfigError(f"--exporter {exporter!r} is not one of: {', '.join(_onnx.EXPORTERS)}")
+    if fmt == "onnx":
+        require_extra("export", "ONNX export")
+    item = load_source(source)
+    model = item.model.cpu().eval()
+    path = (Path(out) if out is not None else default_out(item, fmt)).absolute()
+    x = load_batch(verification_images(item, images), model.pretrained_cfg)
+    with torch.inference_mode():
+        reference = model(x).float()
+    metadata = build_metadata(item, reference.shape[1], fast)
+    exported = for_inference(model, channels_last=fmt == "torchscript") if fast else model
+    example = torch.zeros(2, *x.shape[1:])
+    with atomic_path(path) as tmp:
+        if fmt == "onnx":
+            exporter_used, opset_used, run = _write_onnx(exported, example, tmp, metadata, opset, exporter)
+        else:
+            exporter_used, opset_used, run = _write_torchscript(exported, example, tmp, metadata)
+        diff, agreement = compare(run, x, reference)
+        if not diff <= tolerance:
+            raise ExportError(
+                f"the exported {fmt} model's logits differ from PyTorch's by {diff:.3g} (> {tolerance:g}; top-1 "
+                f"agreement {agreement:.1%}); {path} was not written. Try another exporter or --format "
+                f"torchscript"
+            )
+    log.info("exported %s to %s (max abs diff %.3g)", item.name, path, diff)
+    return ExportResult(
+        path=path,
+        format=fmt,
+        input_size=tuple(int(v) for v in x.shape[1:]),  # type: ignore[arg-type]
+        opset=opset_used,
+        fast=fast,
+        exporter=exporter_used,
+        max_abs_diff=diff,
+        top1_agreement=agreement,
+        verified_images=len(x),
+        metadata=metadata,
+    )
+
+
+def _write_onnx(
+    model: nn.Module, example: torch.Tensor, path: Path, metadata: dict[str, str], opset: int, exporter: str
+) -> tuple[str, int, Callable[[torch.Tensor], torch.Tensor]]:
+    proto, used = _onnx.to_onnx(model, example, opset, exporter)
+    _onnx.write_onnx(proto, metadata, path)
+    return used, _onnx.opset_of(proto), _onnx.onnx_runner(path)
+
+
+def _write_torchscript(
+    model: nn.Module, example: torch.Tensor, path: Path, metadata: dict[str, str]
+) -> tuple[str, None, Callable[[torch.Tensor], torch.Tensor]]:
+    channels_last = next(model.parameters()).is_contiguous(memory_format=torch.channels_last)
+    if channels_last:
+        example = example.contiguous(memory_format=torch.channels_last)
+    with warnings.catch_warnings(), torch.no_grad():
+        # torch.jit is deprecated in favour of torch.export, and shape arithmetic (TF "SAME" padding) is traced
+        # as constants: fine, since only the batch axis may vary
+        warnings.simplefilter("ignore", FutureWarning)
+        warnings.simplefilter("ignore", torch.jit.TracerWarning)
+        traced = torch.jit.trace(model, example, check_trace=False)
+        torch.jit.save(traced, str(path), _extra_files={TORCHSCRIPT_METADATA: json.dumps(metadata)})
+        loaded = torch.jit.load(str(path), map_location="cpu")
+
+    def run(x: torch.Tensor) -> torch.Tensor:
+        with torch.inference_mode():
+            return loaded(x).float()
+
+    return "jit.trace", None, run
+
+
+def compare(
+    run: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, reference: torch.Tensor
+) -> tuple[float, float]:
+    """Max abs logit difference (the batch and a batch of one) and top-1 agreement of ``run`` with PyTorch."""
+    logits = run(x).float()
+    single = run(x[:1]).float()
+    if logits.shape != reference.shape or single.shape != reference[:1].shape:
+        raise ExportError(
+            f"the exported model returned shape {tuple(logits.shape)} for a batch of {len(x)}, expected "
+            f"{tuple(reference.shape)}; nothing was written"
+        )
+    diff = max(float((logits - reference).abs().max()), float((single - reference[:1]).abs().max()))
+    same = probabilities(logits).argmax(1) == probabilities(reference).argmax(1)
+    return diff, float(same.float().mean())
+
+
+def load_source(source: str | Path | nn.Module) -> _Source:
+    """The model behind ``source`` (a run folder, a pretrained model name or a model object)."""
+    if isinstance(source, nn.Module):
+        name = getattr(source, "model_name", None) or type(source).__name__
+        # a copy: the caller's model keeps its mode, device and weights
+        return _Source(copy.deepcopy(source), name, _imagenet_classes(source), None)
+    from convlens import models
+
+    path = Path(source)
+    if path.exists():
+        from convlens.train import load_run
+
+        model, config = load_run(path)
+        run_dir = path.parent if path.is_file() else path
+        data = (config.get("train") or {}).get("data")
+        return _Source(model, config["model"], config.get("classes"), config.get("label_mode"), run_dir, data)
+    name = str(source)
+    if name not in models.registry:
+        raise UnknownName(
+            f"{name!r} is neither a run folder nor a model name; give a folder written by `convlens train` or "
+            f"one of: {', '.join(models.registry.names())}"
+        )
+    if models.registry.entry(name).meta["weights"] is None:
+        raise WeightsNotFound(
+            f"{name} has no pretrained weights to export; train it (`convlens train --model {name}`) and export "
+            f"the run folder"
+        )
+    model = models.create(name, pretrained=True)
+    return _Source(model, name, _imagenet_classes(model), None)
+
+
+def _imagenet_classes(model: nn.Module) -> list[str] | None:
+    labels = (getattr(model, "pretrained_cfg", None) or {}).get("labels")
+    return list(labels) if labels else None
+
+
+def default_out(item: _Source, fmt: str) -> Path:
+    """``RUN/model.onnx`` for a run, ``./<name>.onnx`` otherwise (``.pt`` for TorchScript)."""
+    suffix = SUFFIXES[fmt]
+    return item.run_dir / f"model{suffix}" if item.run_dir is not None else Path(f"{item.name}{suffix}")
+
+
+def verification_images(
+    item: _Source, images: Sequence[str | Path] | None, count: int = VERIFY_IMAGES
+) -> list[Path]:
+    """Photos to verify on: ``images``, else up to ``count`` spread over the run's data or ``pets-mini``."""
+    if images:
+        return collect_images(images)[0]
+    from convlens.data.builtin import PETS_MINI_DIR, builtin_pool
+
+    folder = PETS_MINI_DIR
+    if item.data:
+        folder = builtin_pool(item.data) or Path(item.data)
+    try:
+        files = collect_images([folder])[0]
+    except DataError:  # MNIST IDX files, built-in arrays, a moved folder: any real photos will do
+        files = collect_images([PETS_MINI_DIR])[0]
+    step = max(1, len(files) // count)
+    return files[::step][:count]
+
+
+def build_metadata(item: _Source, outputs: int, fast: bool) -> dict[str, str]:
+    """What a runtime needs to feed the model and read its outputs, as string key -> JSON value."""
+    from convlens import __version__
+    from convlens.models import imagenet
+
+    cfg = item.model.pretrained_cfg
+    label_mode = item.label_mode or ("binary" if outputs == 1 else "categorical")
+    classes = item.classes
+    values: dict[str, Any] = {
+        "convlens_version": __version__,
+        "model": item.name,
+        "input_name": "input",
+        "output_name": "logits",
+        "input_size": list(cfg["input_size"]),
+        "layout": "NCHW",
+        "color": "RGB" if cfg["input_size"][0] == 3 else "L",
+        "pixel_scale": 1 / 255,
+        "mean": list(cfg["mean"]) if cfg.get("mean") is not None else None,
+        "std": list(cfg["std"]) if cfg.get("std") is not None else None,
+        "interpolation": cfg.get("interpolation") or "bilinear",
+        "crop_pct": float(cfg.get("crop_pct") or 1.0),
+        "crop_mode": cfg.get("crop_mode") or "resize_then_crop",
+        "classes": classes,
+        "class_labels": [imagenet.label_of(w) for w in classes] if _is_imagenet(classes) else None,
+        "label_mode": label_mode,
+        "output": (
+            "one logit: sigmoid(logit) is the probability of classes[1]"
+            if outputs == 1
+            else "one logit per class: softmax gives the probabilities"
+        ),
+        "fast": fast,
+    }
+    return {k: v if isinstance(v, str) else json.dumps(v) for k, v in values.items()}
+
+
+def _is_imagenet(classes: list[str] | None) -> bool:
+    from convlens.models import imagenet
+
+    return bool(classes) and list(classes) == imagenet.wnids()
+
+
+def read_metadata(path: str | Path) -> dict[str, Any]:
+    """The metadata :func:`export_model` stored in an ONNX or TorchScript file, JSON values decoded."""
+    path = Path(path)
+    if path.suffix == ".onnx":
+        require_extra("export", "Reading ONNX metadata")
+        raw = _onnx.read_onnx_metadata(path)
+    else:
+        files = {TORCHSCRIPT_METADATA: ""}
+        torch.jit.load(str(path), map_location="cpu", _extra_files=files)
+        raw = json.loads(files[TORCHSCRIPT_METADATA] or "{}")
+    return {k: _decode(v) for k, v in raw.items()}
+
+
+def _decode(value: str) -> Any:
+    try:
+        return json.loads(value)
+    except json.JSONDecodeError:
+        return value
