@@ -4,9 +4,13 @@
 Eager steps first, then the compiled model: first step (compile) and STEPS steady steps. CPU time is the
 process's own plus its finished children (the compiler runs gcc in subprocesses).
 """
-import os, sys, time
+import os
+import sys
+import time
+
 import torch
 import torch.nn.functional as F
+
 from convlens.models import create
 
 threads, bs, steps = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])

@@ -1,7 +1,12 @@
 """CPU cost of one epoch of BatchLoader batches (book augmentation, channels_last) vs one training step."""
-import os, sys, time
+import os
+import sys
+import time
+
 import torch
+
 from convlens.data import Augmentation, BatchLoader, resolve_dataset
+
 torch.set_num_threads(int(sys.argv[1]) if len(sys.argv) > 1 else 1)
 bs = int(sys.argv[2]) if len(sys.argv) > 2 else 64
 s = resolve_dataset("/tmp/cvd_split", image_size=(150, 150), progress=False)

@@ -1,6 +1,10 @@
 """Per-image speed of one training step of small_convnet: fp32/bf16, contiguous/channels_last, batch sizes."""
-import os, sys, time
+import os
+import sys
+import time
+
 import torch
+
 from convlens.models import create
 
 torch.manual_seed(0)
@@ -16,7 +20,7 @@ for prec in sys.argv[1].split(","):
             if cl:
                 x = x.contiguous(memory_format=torch.channels_last)
             y = torch.randint(0, 2, (bs, 1)).float()
-            def step():
+            def step(opt=opt, m=m, x=x, y=y, prec=prec):
                 opt.zero_grad(set_to_none=True)
                 with torch.autocast("cpu", dtype=torch.bfloat16, enabled=prec == "bf16"):
                     out = m(x)

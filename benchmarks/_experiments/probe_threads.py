@@ -1,7 +1,12 @@
 """Training-step img/s of small_convnet (fp32, channels_last) for a thread count / batch size given on argv."""
-import os, sys, time
+import os
+import sys
+import time
+
 import torch
+
 from convlens.models import create
+
 threads, bs, n = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 torch.set_num_threads(threads)
 torch.manual_seed(0)

@@ -1,9 +1,12 @@
 """Print the per-epoch log of tta.py runs compactly: python show.py logs/*.jsonl"""
-import json, sys
+import json
+import sys
+from pathlib import Path
+
 keys = ["epoch", "lr", "loss", "acc", "val_loss", "val_acc", "test_acc", "chosen_test", "img_cpu_s", "load", "run_s"]
 for path in sys.argv[1:]:
     print("==", path)
-    for line in open(path):
+    for line in Path(path).read_text().splitlines():
         r = json.loads(line)
         if "event" in r:
             if r["event"] == "end":
