@@ -109,7 +109,7 @@ def train_command(
     if int(os.environ.get("RANK", "0")) != 0:  # under torchrun only rank 0 reports
         return
     metrics = {k: v for k, v in run.last.items() if k != "epoch" and isinstance(v, float)}  # not "resumed"
-    last = "  ".join(f"{k} {v:.4f}" for k, v in metrics.items())
+    last = "  ".join(f"{k} {v:.3g}" if k == "lr" else f"{k} {v:.4f}" for k, v in metrics.items())
     echo(f"{run.out}: {len(run.history)} epochs  {last}")
     if run.report is not None:
         echo(f"report: {run.report}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from types import SimpleNamespace
 
@@ -174,3 +175,18 @@ def test_train_help_names_every_registered_choice(capsys):
     text = " ".join(capsys.readouterr().out.split())
     for name in [*OPTIMIZERS, *SCHEDULES, *INITS, *RECIPES]:
         assert name in text, name
+
+
+@pytest.mark.usefixtures("models_contract")
+def test_cli_run_with_the_new_options_records_them_and_stops_on_target(image_folder, tmp_path, capsys):
+    out = tmp_path / "run"
+    args = ["train", str(image_folder), "--out", str(out), "--model", "mnist_cnn", "--image-size", "32"]
+    args += ["--batch-size", "4", "--epochs", "4", "--no-progress", "--optimizer", "adamw", "--init", "keras"]
+    args += ["--schedule", "onecycle", "--label-smoothing", "0.1", "--target-accuracy", "0.01"]
+    assert main(args) == 0
+    saved = json.loads((out / "config.json").read_text())
+    assert saved["train"]["schedule"] == "onecycle" and saved["train"]["init"] == "keras"
+    history = json.loads((out / "history.json").read_text())
+    assert len(history) == 1 and 0 < history[0]["lr"] < 1e-4  # stopped after epoch 1, on the rising phase
+    captured = capsys.readouterr()
+    assert "restored the best checkpoint (epoch 1" in captured.out + captured.err
