@@ -9,7 +9,7 @@ RMSprop 1e-4, batch 32, 150x150, ``--epochs`` x ``--steps`` steps, from the JPEG
 
 Prints one JSON line: wall and process-CPU seconds per epoch, images/s, load average.
 
-    /work/main/.venv/bin/python benchmarks/_experiments/keras_peer.py --split /tmp/cvd_split --aug legacy
+    /work/main/.venv/bin/python benchmarks/_keras_peer.py --split /tmp/cvd_split --aug legacy
 """
 
 from __future__ import annotations
