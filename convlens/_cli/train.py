@@ -90,7 +90,7 @@ def train_command(
     ),
     label_smoothing: float = typer.Option(0.0, help="Move training targets this share towards uniform."),
     target_accuracy: float | None = typer.Option(
-        None, help="Stop once validation accuracy reaches this (0.82), then keep the best checkpoint."
+        None, help="Stop once validation accuracy reaches this (0.82); if never, keep the best checkpoint."
     ),
     recipe: str | None = typer.Option(
         None,

@@ -23,7 +23,7 @@ from convlens.train.metrics import LossFn
 from convlens.train.optim import OPTIMIZERS
 from convlens.train.resume import check_resume_config, restore
 from convlens.train.schedule import LRSchedule
-from convlens.train.target import RestoreBest, TargetAccuracy
+from convlens.train.target import TargetAccuracy
 from convlens.train.trainer import Trainer
 
 log = logging.getLogger(__name__)
@@ -190,12 +190,12 @@ def fit(
 
 
 def speed_callbacks(config: TrainConfig, run: RunDir, saved: nn.Module | None) -> list[Callback]:
-    """The learning-rate schedule and ``--target-accuracy`` (stop, then restore the best checkpoint)."""
+    """The learning-rate schedule and ``--target-accuracy`` (stop; otherwise restore the best checkpoint)."""
     callbacks: list[Callback] = []
     if config.schedule != "constant" or config.warmup_epochs > 0:
         callbacks.append(LRSchedule(config.schedule, config.lr, config.warmup_epochs))
     if config.target_accuracy is not None:
-        callbacks += [TargetAccuracy(config.target_accuracy), RestoreBest(run, saved)]
+        callbacks.append(TargetAccuracy(run, config.target_accuracy, saved))
     return callbacks
 
 

@@ -76,8 +76,9 @@ class TrainConfig:
         weight_decay: weight decay (``None``: the optimizer's default, 0 except 1e-2 for ``adamw``).
         label_smoothing: training targets moved this share towards uniform (Keras' ``label_smoothing``); the
             validation loss is measured against the true labels.
-        target_accuracy: stop after the first epoch whose validation accuracy is at least this, then make the
-            best checkpoint (lowest validation loss) the run's weights.
+        target_accuracy: stop after the first epoch whose validation accuracy is at least this and keep that
+            epoch's weights; when no epoch reaches it, the best checkpoint (lowest validation loss) becomes the
+            run's weights.
         recipe: a named preset of options (``book``: the seed's RMSprop 1e-4 recipe), filling the options left
             at their defaults.
     """

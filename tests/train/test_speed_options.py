@@ -22,7 +22,7 @@ from convlens.train.metrics import LossFn
 from convlens.train.optim import OPTIMIZERS
 from convlens.train.recipes import RECIPES
 from convlens.train.schedule import SCHEDULES
-from convlens.train.target import RestoreBest, TargetAccuracy
+from convlens.train.target import TargetAccuracy
 from convlens.train.trainer import Trainer
 
 from ._helpers import TinyLoader, tiny_model
@@ -100,32 +100,53 @@ class ScriptedValidation(Callback):
     def after_validate(self, trainer):
         trainer.logs["val_loss"], trainer.logs["val_acc"] = self.script[trainer.epoch]
 
-    def after_epoch(self, trainer):
+    def after_epoch(self, trainer):  # the weights of the last epoch, before anything restores others
         self.last = {k: v.clone() for k, v in trainer.module.state_dict().items()}
 
 
-def test_target_accuracy_stops_and_restores_the_best_checkpoint(tmp_path):
-    script = [(0.6, 0.5), (0.3, 0.7), (0.4, 0.85), (0.2, 0.9), (0.1, 0.95)]
-    model = tiny_model()
+def fit_scripted(run_dir, script, target):
     scripted = ScriptedValidation(script)
-    callbacks = [NanGuard(tmp_path), History(tmp_path), Checkpoint(tmp_path, {"model": "tiny"}), scripted]
-    callbacks += [TargetAccuracy(0.8), RestoreBest(tmp_path)]
+    model = tiny_model()
+    callbacks = [NanGuard(run_dir), History(run_dir), Checkpoint(run_dir, {"model": "tiny"}), scripted]
+    callbacks.append(TargetAccuracy(run_dir, target))
     optimizer = torch.optim.Adam(model.parameters(), lr=0.05)
-    trainer = Trainer(model, optimizer, LossFn("binary"), TinyLoader(), TinyLoader(n=8), 5, FP32, callbacks)
+    trainer = Trainer(
+        model, optimizer, LossFn("binary"), TinyLoader(), TinyLoader(n=8), len(script), FP32, callbacks
+    )
     history = trainer.fit()
-    assert [h["epoch"] for h in history] == [1, 2, 3]  # epoch 3 reached 0.85 >= 0.8
-    best = load_file(str(tmp_path / "best" / "model.safetensors"))
-    assert all(torch.equal(best[k], v) for k, v in load_file(str(tmp_path / "model.safetensors")).items())
-    assert all(torch.equal(best[k], v) for k, v in model.state_dict().items())
-    assert not all(torch.equal(best[k], v) for k, v in scripted.last.items())  # epoch 3's weights differ
-    assert '"epoch": 2' in (tmp_path / "config.json").read_text()
+    files = {name: load_file(str(run_dir / name / "model.safetensors")) for name in ("", "best")}
+    return history, model, scripted.last, files
+
+
+def same(a, b):
+    return all(torch.equal(a[k], v) for k, v in b.items())
+
+
+def test_target_accuracy_stops_at_the_first_epoch_that_reaches_it_and_keeps_it(tmp_path):
+    script = [(0.6, 0.5), (0.3, 0.7), (0.4, 0.85), (0.2, 0.9), (0.1, 0.95)]  # best val_loss: epoch 2 (0.7)
+    history, model, last, files = fit_scripted(tmp_path, script, 0.8)
+    assert [h["epoch"] for h in history] == [1, 2, 3]
+    assert same(files[""], last) and same(model.state_dict(), last) and not same(files["best"], last)
+    assert json.loads((tmp_path / "config.json").read_text())["epoch"] == 3
+
+
+def test_target_accuracy_never_reached_restores_the_best_checkpoint(tmp_path):
+    script = [(0.6, 0.5), (0.2, 0.7), (0.4, 0.75), (0.3, 0.8), (0.5, 0.7)]  # best val_loss: epoch 2
+    history, model, last, files = fit_scripted(tmp_path, script, 0.9)
+    assert len(history) == 5
+    assert (
+        same(files[""], files["best"])
+        and same(model.state_dict(), files["best"])
+        and not same(files[""], last)
+    )
+    assert json.loads((tmp_path / "config.json").read_text())["epoch"] == 2
 
 
 def test_target_accuracy_adds_its_callbacks_and_a_constant_schedule_adds_none(tmp_path):
     kinds = [
         type(c) for c in _build.speed_callbacks(options(target_accuracy=0.9), _build.RunDir(tmp_path), None)
     ]
-    assert kinds == [TargetAccuracy, RestoreBest]
+    assert kinds == [TargetAccuracy]
     assert _build.speed_callbacks(options(), _build.RunDir(tmp_path), None) == []
 
 
@@ -189,4 +210,4 @@ def test_cli_run_with_the_new_options_records_them_and_stops_on_target(image_fol
     history = json.loads((out / "history.json").read_text())
     assert len(history) == 1 and 0 < history[0]["lr"] < 1e-4  # stopped after epoch 1, on the rising phase
     captured = capsys.readouterr()
-    assert "restored the best checkpoint (epoch 1" in captured.out + captured.err
+    assert "reached the target 0.01; stopping" in captured.out + captured.err
