@@ -50,7 +50,8 @@ TASKS = {
         "target": 0.992,
         "train_images": 48000,
         "fixed": "--image-size 28 --channels 1 --val-fraction 0.2",
-        "ours": "--optimizer adam --lr 3e-3 --schedule onecycle --batch-size 128 --init keras --epochs 8",
+        "ours": "--optimizer adamw --lr 3e-3 --weight-decay 0.05 --label-smoothing 0.1 --schedule onecycle "
+        "--batch-size 64 --init keras --epochs 10",  # the recipe measured in RESULTS.md
     },
 }
 
