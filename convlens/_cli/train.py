@@ -35,7 +35,7 @@ def train_command(
     ),
     batch_size: int = typer.Option(20, help="Images per step (per process under torchrun)."),
     epochs: int = typer.Option(30, help="Total epochs (a resumed run continues up to this)."),
-    optimizer: str = typer.Option("rmsprop", help="rmsprop | adam | sgd."),
+    optimizer: str = typer.Option("rmsprop", help="rmsprop | adam | adamw | sgd."),
     lr: float | None = typer.Option(
         None, help="Learning rate (default by --mode: 1e-4 scratch and features, 2e-5 frozen, 1e-5 finetune)."
     ),
@@ -75,6 +75,27 @@ def train_command(
     report: bool = typer.Option(
         False, "--report", help="Write RUN/report.html at the end (convlens evaluate RUN refreshes it)."
     ),
+    init: str = typer.Option(
+        "torch",
+        help="Initial weights from scratch: torch (PyTorch's defaults) | keras (Glorot-uniform, zero bias).",
+    ),
+    schedule: str = typer.Option(
+        "constant", help="Learning rate per step: constant (book) | cosine | onecycle."
+    ),
+    warmup_epochs: float = typer.Option(
+        0.0, help="Epochs of warm-up (onecycle: its rising phase, default 30 %)."
+    ),
+    weight_decay: float | None = typer.Option(
+        None, help="Weight decay (default: the optimizer's; 0, or 1e-2 for adamw)."
+    ),
+    label_smoothing: float = typer.Option(0.0, help="Move training targets this share towards uniform."),
+    target_accuracy: float | None = typer.Option(
+        None, help="Stop once validation accuracy reaches this (0.82); if never, keep the best checkpoint."
+    ),
+    recipe: str | None = typer.Option(
+        None,
+        help="A named preset for the options left at their defaults: book (RMSprop 1e-4, 100 epochs, ...).",
+    ),
 ) -> None:
     """Train a classifier (scratch or transfer learning); writes checkpoints, history.csv and curves.png to --out."""
     from convlens import service
@@ -88,7 +109,7 @@ def train_command(
     if int(os.environ.get("RANK", "0")) != 0:  # under torchrun only rank 0 reports
         return
     metrics = {k: v for k, v in run.last.items() if k != "epoch" and isinstance(v, float)}  # not "resumed"
-    last = "  ".join(f"{k} {v:.4f}" for k, v in metrics.items())
+    last = "  ".join(f"{k} {v:.3g}" if k == "lr" else f"{k} {v:.4f}" for k, v in metrics.items())
     echo(f"{run.out}: {len(run.history)} epochs  {last}")
     if run.report is not None:
         echo(f"report: {run.report}")

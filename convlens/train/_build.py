@@ -22,6 +22,8 @@ from convlens.train.events import Callback
 from convlens.train.metrics import LossFn
 from convlens.train.optim import OPTIMIZERS
 from convlens.train.resume import check_resume_config, restore
+from convlens.train.schedule import LRSchedule
+from convlens.train.target import TargetAccuracy
 from convlens.train.trainer import Trainer
 
 log = logging.getLogger(__name__)
@@ -119,7 +121,7 @@ def make_optimizer(config: TrainConfig, model: nn.Module) -> torch.optim.Optimiz
     params = [p for p in model.parameters() if p.requires_grad]
     if not params:
         raise TrainingError("the model has no trainable parameters; check --mode and --unfreeze-from")
-    return OPTIMIZERS[config.optimizer](params, config.lr)
+    return OPTIMIZERS[config.optimizer](params, config.lr, config.weight_decay)
 
 
 def make_loader(
@@ -162,6 +164,7 @@ def fit(
 ) -> Trainer:
     """Train ``trained`` with the standard callbacks (``saved`` is what checkpoints hold, default ``trained``)."""
     callbacks: list[Callback] = [NanGuard(run), History(run), Checkpoint(run, run_config, saved), *extra]
+    callbacks += speed_callbacks(config, run, saved)
     if config.early_stopping_patience > 0:
         callbacks.append(EarlyStopping(config.early_stopping_patience))
     if config.progress:
@@ -173,7 +176,7 @@ def fit(
     trainer = Trainer(
         trained,
         make_optimizer(config, trained),
-        LossFn(kind),
+        LossFn(kind, config.label_smoothing),
         loaders[0],
         loaders[1],
         config.epochs,
@@ -184,6 +187,16 @@ def fit(
         restore(trainer, run)
     trainer.fit()
     return trainer
+
+
+def speed_callbacks(config: TrainConfig, run: RunDir, saved: nn.Module | None) -> list[Callback]:
+    """The learning-rate schedule and ``--target-accuracy`` (stop; otherwise restore the best checkpoint)."""
+    callbacks: list[Callback] = []
+    if config.schedule != "constant" or config.warmup_epochs > 0:
+        callbacks.append(LRSchedule(config.schedule, config.lr, config.warmup_epochs))
+    if config.target_accuracy is not None:
+        callbacks.append(TargetAccuracy(run, config.target_accuracy, saved))
+    return callbacks
 
 
 def normalisation(model: nn.Module) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from convlens.labels import num_outputs
 from convlens.models._base import check_input_size
 from convlens.runs import RunDir
 from convlens.train.config import TrainConfig
+from convlens.train.init import INITS
 from convlens.train.transfer import (
     FeatureClassifier,
     freeze_base,
@@ -96,6 +97,8 @@ def build_model(config: TrainConfig, splits: Any, kind: str) -> nn.Module:
         model = create_model(config, n_out)
         if config.init_from:
             load_weights(model, RunDir(config.init_from))
+        else:
+            INITS[config.init](model)
         return model
     model = transfer_model(config, n_out)
     if config.init_from:

@@ -196,7 +196,9 @@ class ProgressBar(Callback):
     def after_epoch(self, trainer: Trainer) -> None:
         seconds = time.perf_counter() - self._started
         steps = max(1, len(trainer.train_loader))
-        parts = [f"{k} {v:.4f}" for k, v in trainer.logs.items() if k != "epoch"]
+        parts = [
+            f"{k} {v:.3g}" if k == "lr" else f"{k} {v:.4f}" for k, v in trainer.logs.items() if k != "epoch"
+        ]
         _reporting.message(
             f"epoch {trainer.epoch + 1}/{trainer.epochs}  {seconds:.1f}s  {1000 * seconds / steps:.0f}ms/step  "
             + "  ".join(parts)

@@ -10,7 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from convlens.errors import ConfigError
+from convlens.train.init import INITS
 from convlens.train.optim import OPTIMIZERS
+from convlens.train.recipes import RECIPES
+from convlens.train.schedule import SCHEDULES
 
 PRECISIONS = ("auto", "bf16", "fp32")
 LOSSES = ("auto", "binary", "categorical")
@@ -18,7 +21,16 @@ MODES = ("scratch", "features", "frozen", "finetune")
 
 # Options that may change between a run and its resumption without changing what is trained.
 RESUMABLE_CHANGES = frozenset(
-    {"epochs", "resume", "overwrite", "progress", "early_stopping_patience", "tensorboard", "report"}
+    {
+        "epochs",
+        "resume",
+        "overwrite",
+        "progress",
+        "early_stopping_patience",
+        "tensorboard",
+        "report",
+        "target_accuracy",
+    }
 )
 
 
@@ -34,7 +46,7 @@ class TrainConfig:
             e.g. 150 for small_convnet as the book, 224 for efficientnet_lite0).
         batch_size: images per optimizer step (per process under DDP).
         epochs: total number of epochs (a resumed run continues up to this number).
-        optimizer: ``rmsprop`` (book), ``adam`` or ``sgd``.
+        optimizer: ``rmsprop`` (book), ``adam``, ``adamw`` or ``sgd`` (:data:`convlens.train.optim.OPTIMIZERS`).
         lr: learning rate (default per mode, see :data:`MODE_LR`; the book: 1e-4 from scratch, 2e-5 for a
             frozen base, 1e-5 for fine-tuning).
         augment: an augmentation preset name (``book``) or ``None``.
@@ -56,6 +68,19 @@ class TrainConfig:
         progress: draw progress bars.
         tensorboard: also write TensorBoard events to ``out/tb`` (needs ``convlens[tensorboard]``).
         report: write ``RUN/report.html`` at the end (``convlens.service.train``; evaluate refreshes it).
+        init: initial weights of a network trained from scratch: ``torch`` (PyTorch's layer defaults, the
+            default) or ``keras`` (Glorot-uniform weights, zero biases, as the seed's Keras models).
+        schedule: learning-rate schedule per step, ``constant`` (book), ``cosine`` or ``onecycle``
+            (:mod:`convlens.train.schedule` documents each).
+        warmup_epochs: epochs of linear warm-up (fractions allowed; for ``onecycle`` the rising phase).
+        weight_decay: weight decay (``None``: the optimizer's default, 0 except 1e-2 for ``adamw``).
+        label_smoothing: training targets moved this share towards uniform (Keras' ``label_smoothing``); the
+            validation loss is measured against the true labels.
+        target_accuracy: stop after the first epoch whose validation accuracy is at least this and keep that
+            epoch's weights; when no epoch reaches it, the best checkpoint (lowest validation loss) becomes the
+            run's weights.
+        recipe: a named preset of options (``book``: the seed's RMSprop 1e-4 recipe), filling the options left
+            at their defaults.
     """
 
     data: str = ""
@@ -84,9 +109,18 @@ class TrainConfig:
     progress: bool = True
     tensorboard: bool = False
     report: bool = False
+    init: str = "torch"
+    schedule: str = "constant"
+    warmup_epochs: float = 0.0
+    weight_decay: float | None = None
+    label_smoothing: float = 0.0
+    target_accuracy: float | None = None
+    recipe: str | None = None
     model_kwargs: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        if self.recipe is not None:
+            self._apply_recipe()
         if self.image_size is None or self.lr is None or (self.mode == "finetune" and not self.unfreeze_from):
             _choice("mode", self.mode, MODES)
             from convlens.train.defaults import fill_defaults
@@ -110,6 +144,32 @@ class TrainConfig:
             raise ConfigError(f"--val-fraction {self.val_fraction} must be between 0 and 1")
         if self.mode != "scratch" and not self.base:
             raise ConfigError(f"--mode {self.mode} needs a pretrained base: add --base efficientnet_lite0")
+        self._validate_speed_options()
+
+    def _validate_speed_options(self) -> None:
+        _choice("init", self.init, tuple(INITS))
+        _choice("schedule", self.schedule, tuple(SCHEDULES))
+        if not 0.0 <= self.warmup_epochs <= self.epochs:  # also false for nan
+            raise ConfigError(
+                f"--warmup-epochs {self.warmup_epochs} must be between 0 and --epochs {self.epochs}"
+            )
+        if self.weight_decay is not None and not (
+            math.isfinite(self.weight_decay) and self.weight_decay >= 0
+        ):
+            raise ConfigError(f"--weight-decay {self.weight_decay} must be a number >= 0")
+        if not 0.0 <= self.label_smoothing < 1.0:
+            raise ConfigError(f"--label-smoothing {self.label_smoothing} must be in [0, 1)")
+        if self.target_accuracy is not None and not 0.0 < self.target_accuracy <= 1.0:
+            raise ConfigError(
+                f"--target-accuracy {self.target_accuracy} must be a fraction in (0, 1], e.g. 0.82"
+            )
+
+    def _apply_recipe(self) -> None:
+        _choice("recipe", self.recipe, tuple(RECIPES))
+        defaults = {f.name: f.default for f in fields(self)}
+        for name, value in RECIPES[self.recipe].items():
+            if getattr(self, name) == defaults[name]:
+                setattr(self, name, value)
 
     @property
     def model_name(self) -> str:

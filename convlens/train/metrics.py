@@ -15,17 +15,26 @@ class LossFn:
 
     Args:
         kind: ``binary`` (one sigmoid logit, labels 0/1) or ``categorical`` (softmax over classes).
+        label_smoothing: ``ε``; targets become ``y (1 − ε) + ε / K`` for ``K`` classes (``K`` = 2 for a binary
+            logit), as Keras' ``label_smoothing`` and ``F.cross_entropy(label_smoothing=ε)``.
     """
 
-    def __init__(self, kind: str) -> None:
+    def __init__(self, kind: str, label_smoothing: float = 0.0) -> None:
         if kind not in labels.LABEL_MODES:
             raise ValueError(f"loss kind {kind!r}")
         self.kind = kind
+        self.label_smoothing = label_smoothing
 
     def __call__(self, logits: torch.Tensor, target: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
+        eps = self.label_smoothing
         if self.kind == "binary":
-            return F.binary_cross_entropy_with_logits(logits.reshape(-1), target.float(), reduction=reduction)
-        return F.cross_entropy(logits, target, reduction=reduction)
+            soft = target.float() * (1 - eps) + eps / 2
+            return F.binary_cross_entropy_with_logits(logits.reshape(-1), soft, reduction=reduction)
+        return F.cross_entropy(logits, target, reduction=reduction, label_smoothing=eps)
+
+    def unsmoothed(self) -> LossFn:
+        """The same loss against the true labels (what validation and evaluation report)."""
+        return self if not self.label_smoothing else LossFn(self.kind)
 
     def predict(self, logits: torch.Tensor) -> torch.Tensor:
         """Predicted class indices."""

@@ -132,12 +132,13 @@ class Trainer:
         was_training = self.model.training
         self.model.eval()
         meter = EpochMeter(self.precision.device)
+        loss_fn = self.loss_fn.unsmoothed()
         try:
             for batch in loader:
                 x, y = self._to_device(batch)
                 with self.precision.autocast():
                     logits = self.module(x)
-                meter.update(self.loss_fn(logits.float(), y), logits, y, self.loss_fn)
+                meter.update(loss_fn(logits.float(), y), logits, y, loss_fn)
         finally:
             self.model.train(was_training)
         return meter.result()

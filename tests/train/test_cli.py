@@ -42,4 +42,7 @@ def test_config_file_and_cli_override(image_folder, tmp_path):
 
 def test_bad_option_is_one_red_line(image_folder, tmp_path, capsys):
     code = main(["train", str(image_folder), "--optimizer", "adagrad", "--out", str(tmp_path / "r")])
-    assert code == 1 and "--optimizer 'adagrad' is not one of: rmsprop, adam, sgd" in capsys.readouterr().err
+    assert (
+        code == 1
+        and "--optimizer 'adagrad' is not one of: rmsprop, adam, adamw, sgd" in capsys.readouterr().err
+    )

@@ -1,0 +1,27 @@
+"""Named training recipes ``--recipe`` can name, written once: a set of options filled in one word.
+
+A recipe sets the options that were left at their defaults; an option given by the user (or a config file)
+with a value other than the default wins over the recipe.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+RECIPES: dict[str, dict[str, Any]] = {
+    # The seed's Keras recipe for the augmented small convnet (seed 000, second experiment): RMSprop 1e-4 with a
+    # constant rate, 100 epochs × 100 steps × 32 images, the book augmentation, dropout 0.5, Keras' initial weights.
+    "book": {
+        "optimizer": "rmsprop",
+        "lr": 1e-4,
+        "schedule": "constant",
+        "warmup_epochs": 0.0,
+        "weight_decay": None,
+        "label_smoothing": 0.0,
+        "batch_size": 32,
+        "epochs": 100,
+        "augment": "book",
+        "dropout": 0.5,
+        "init": "keras",
+    },
+}
