@@ -37,7 +37,7 @@ bench-deps: $(STAMP)
 
 lint: $(STAMP)
 	$(PY) -m ruff check convlens tests benchmarks examples
-	.venv/bin/vermin --no-tips --violations -t=3.10- --eval-annotations convlens tests examples benchmarks
+	$(VENV)/bin/vermin --no-tips --violations -t=3.10- --eval-annotations convlens tests examples benchmarks
 
 # work/ (what the README's commands write: your runs) is kept; so are the decode-once image cache and the cached
 # features, which live outside the repository.
