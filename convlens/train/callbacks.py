@@ -151,6 +151,15 @@ class Checkpoint(Callback):
         self._elapsed_before = float(state.get("wall_time_s", 0.0))
 
 
+class FrozenNormsInEval(Callback):
+    """Keeps frozen batch-norm layers in inference mode during training (as Keras does)."""
+
+    def before_epoch(self, trainer: Trainer) -> None:
+        from convlens.train.transfer import keep_frozen_norms_in_eval
+
+        keep_frozen_norms_in_eval(trainer.module)
+
+
 class ProgressBar(Callback):
     """A progress bar per epoch with the running loss, then a Keras-like line: time, step time, metrics."""
 
@@ -183,7 +192,9 @@ class ProgressBar(Callback):
     def after_epoch(self, trainer: Trainer) -> None:
         seconds = time.perf_counter() - self._started
         steps = max(1, len(trainer.train_loader))
-        parts = [f"{k} {v:.4f}" for k, v in trainer.logs.items() if k != "epoch"]
+        parts = [f"{k} {v:.4f}" for k, v in trainer.logs.items() if k != "epoch" and isinstance(v, float)]
+        if "phase" in trainer.logs:
+            parts.insert(0, str(trainer.logs["phase"]))
         _reporting.message(
             f"epoch {trainer.epoch + 1}/{trainer.epochs}  {seconds:.1f}s  {1000 * seconds / steps:.0f}ms/step  "
             + "  ".join(parts)
