@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 TORCH_PINS ?= torch==2.14.1 torchvision==0.29.1
 
-.PHONY: demo test install chromium bench-deps lint clean
+.PHONY: demo test test-all install chromium bench-deps lint clean
 
 $(STAMP): pyproject.toml Makefile
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -18,8 +18,12 @@ install: $(STAMP)
 demo: $(STAMP)
 	PATH="$(abspath $(VENV))/bin:$$PATH" bash examples/demo.sh
 
+# Tests marked slow (full checks with a fast variant) run under CI=true (tests/conftest.py); test-all runs them here.
 test: $(STAMP) chromium
 	$(PY) -m pytest -q
+
+test-all: $(STAMP) chromium
+	$(PY) -m pytest -q --run-slow
 
 # The browser tests drive Debian's chromium through playwright (never `playwright install`).
 # CI runs as root; elsewhere sudo asks first.
@@ -35,5 +39,9 @@ lint: $(STAMP)
 	$(PY) -m ruff check convlens tests benchmarks examples
 	$(PY) -m vermin --no-tips --violations -t=3.10- --eval-annotations convlens tests examples benchmarks
 
+# work/ (what the README's commands write: your runs) is kept; so are the decode-once image cache and the cached
+# features, which live outside the repository.
 clean:
 	rm -rf $(VENV) demo-out .pytest_cache
+	@echo "The decoded-image and feature cache is kept in $${CONVLENS_CACHE:-$$HOME/.cache/convlens};"
+	@echo "  'convlens data cache' shows its size, 'convlens data cache --clear' empties it."

@@ -6,6 +6,7 @@ app's menus and the parametrised tests all read the registry.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
@@ -49,8 +50,26 @@ class Registry(Generic[T]):
         try:
             return self._entries[name]
         except KeyError:
-            choices = ", ".join(sorted(self._entries)) or "(none registered)"
-            raise UnknownName(f"unknown {self.kind} {name!r}; choose one of: {choices}") from None
+            raise UnknownName(self.unknown_message(name)) from None
+
+    def unknown_message(self, name: str) -> str:
+        """``unknown model 'small_convnt'; did you mean 'small_convnet'? choose one of: ...``."""
+        choices = ", ".join(self.names()) or "(none registered)"
+        return f"unknown {self.kind} {name!r}; {self.did_you_mean(name)}choose one of: {choices}"
+
+    def did_you_mean(self, name: str) -> str:
+        """``"did you mean 'small_convnet'? "`` for a near miss (a typo, a case slip, a prefix), else ``""``."""
+        names, text = self.names(), str(name)
+        close = difflib.get_close_matches(text, names, n=3, cutoff=0.6)
+        if not close:
+            close = [n for n in names if n.lower() == text.lower()] or [
+                n for n in names if text and n.lower().startswith(text.lower())
+            ][:3]
+        if not close:
+            return ""
+        quoted = [repr(c) for c in close]
+        listed = quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} or {quoted[-1]}"
+        return f"did you mean {listed}? "
 
     def names(self) -> list[str]:
         return sorted(self._entries)

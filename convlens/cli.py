@@ -11,39 +11,49 @@ import sys
 
 import typer
 
+from convlens import __version__
 from convlens._cli import data as _data_cli
 from convlens._cli import explain as _explain_cli
 from convlens._cli import export as _export_cli
 from convlens._cli import models as _models_cli
 from convlens._cli import report as _report_cli
 from convlens._cli import train as _train_cli
-from convlens._cli._output import RichReporter, echo_err
+from convlens._cli import web as _web_cli
+from convlens._cli._output import RichReporter, echo, echo_err
+from convlens._cli._typer import App
 from convlens._reporting import use_reporter
 from convlens.errors import ConvlensError
 
-app = typer.Typer(
+app = App(
     name="convlens",
     help="Train convolutional image classifiers and see what they learned (split, train, "
     "transfer-learn, evaluate, explain), offline, on PyTorch.",
-    no_args_is_help=True,
     pretty_exceptions_enable=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
     add_completion=False,
 )
 
 _state = {"debug": False}
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        echo(f"convlens {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
 def _root(
     debug: bool = typer.Option(False, "--debug", help="Show full tracebacks instead of one-line errors."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log diagnostics to stderr."),
+    version: bool = typer.Option(
+        False, "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+    ),
 ) -> None:
     _state["debug"] = debug
     logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, format="%(name)s: %(message)s")
 
 
-for _module in (_data_cli, _models_cli, _train_cli, _explain_cli, _report_cli, _export_cli):
+for _module in (_data_cli, _models_cli, _train_cli, _explain_cli, _report_cli, _export_cli, _web_cli):
     _module.register(app)
 
 

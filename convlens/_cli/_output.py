@@ -57,9 +57,12 @@ class _Bar:
         )
         self._progress.start()
         self._task = self._progress.add_task(safe(description), total=total, info="")
+        self._total, self._done = total, 0
 
     def advance(self, steps: int = 1, info: str = "") -> None:
-        self._progress.update(self._task, advance=steps, info=safe(info))
+        self._done += steps
+        last = self._total is not None and self._done >= self._total  # draw N/N now, not at the next tick
+        self._progress.update(self._task, advance=steps, info=safe(info), refresh=last)
 
     def close(self) -> None:
         if self._progress is not None:

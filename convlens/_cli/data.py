@@ -11,9 +11,10 @@ from rich.table import Table
 
 from convlens._cli._console import console
 from convlens._cli._output import cell, echo, echo_err
+from convlens._cli._typer import App
 from convlens.errors import DataError
 
-data_app = typer.Typer(help="Inspect datasets and preview augmentation.", no_args_is_help=True)
+data_app = App(help="Inspect datasets, preview augmentation, show the decode cache, list the built-ins.")
 
 
 def split_command(
@@ -92,7 +93,10 @@ def _print_plan(plan, destination: Path) -> None:
 @data_app.command("info")
 def info_command(
     folder: Annotated[
-        str, typer.Argument(help="A split folder, class-folder root, flat pool, or built-in pool.")
+        str,
+        typer.Argument(
+            metavar="FOLDER", help="A split folder, class-folder root, flat pool, or built-in pool."
+        ),
     ],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
@@ -127,7 +131,7 @@ def _print_info(info) -> None:
 
 @data_app.command("augment-preview")
 def augment_preview_command(
-    image: Annotated[Path, typer.Argument(help="The photo to augment (never modified).")],
+    image: Annotated[Path, typer.Argument(metavar="IMAGE", help="The photo to augment (never modified).")],
     out_path: Annotated[Path, typer.Option("--out", "-o", help="The contact sheet to write (.png or .jpg).")],
     augment: Annotated[
         str, typer.Option("--augment", help="Preset plus overrides: book | book,rotation=20,zoom=0.1.")

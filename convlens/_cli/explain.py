@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from convlens._cli._output import echo, echo_err
+from convlens._cli._typer import with_lazy_help
 
 
 def _method_help() -> str:
@@ -20,14 +21,18 @@ def _names(value: str | None) -> list[str] | None:
 
 
 def explain_command(
-    source: Path = typer.Argument(..., help="An image file or a folder of images (streamed one at a time)."),
+    source: Path = typer.Argument(
+        ..., metavar="SRC", help="An image file or a folder of images (streamed one at a time)."
+    ),
     model: str | None = typer.Option(
         None, "--model", "-m", help="Registry model name (pretrained weights when available offline)."
     ),
     checkpoint: Path | None = typer.Option(
         None, "--checkpoint", help="A training run folder (or its model.safetensors)."
     ),
-    method: str = typer.Option("gradcam", "--method", help=_method_help()),
+    method: str = typer.Option(
+        "gradcam", "--method", help="Comma-separated methods (listed in `convlens explain --help`)."
+    ),
     layer: str | None = typer.Option(
         None, "--layer", help="Layer to explain (default: the last conv layer with a spatial output)."
     ),
@@ -87,7 +92,7 @@ def _render(result) -> None:
 
 
 def activations_command(
-    image: Path = typer.Argument(..., help="One image file."),
+    image: Path = typer.Argument(..., metavar="IMAGE", help="One image file."),
     model: str | None = typer.Option(None, "--model", "-m", help="Registry model name."),
     checkpoint: Path | None = typer.Option(None, "--checkpoint", help="A training run folder."),
     layers: str | None = typer.Option(
@@ -135,6 +140,6 @@ def filters_command(
 
 def register(app: typer.Typer) -> None:
     """Add this area's commands to the root app."""
-    app.command("explain")(explain_command)
+    app.command("explain", cls=with_lazy_help(method=_method_help))(explain_command)
     app.command("activations")(activations_command)
     app.command("filters")(filters_command)

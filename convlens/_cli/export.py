@@ -14,7 +14,8 @@ def export_command(
     source: Annotated[
         str,
         typer.Argument(
-            help="A run folder of `convlens train`, or a pretrained model name (efficientnet_lite0)."
+            metavar="RUN|MODEL",
+            help="A run folder of `convlens train`, or a pretrained model name (efficientnet_lite0).",
         ),
     ],
     fmt: str = typer.Option(..., "--format", "-f", help="onnx | torchscript."),

@@ -9,29 +9,63 @@ import typer
 
 from convlens._cli._console import console
 from convlens._cli._output import cell, echo, echo_err
+from convlens._cli._typer import App
 
-models_app = typer.Typer(help="The networks convlens can build.", no_args_is_help=True)
+models_app = App(help="The networks convlens can build.")
+
+
+# Below this width the table's description column would wrap a word a line: the description goes on its own line.
+WIDE = 120
 
 
 @models_app.command("list")
 def list_models() -> None:
     """List the registered networks, their family, default input size and weights."""
-    from rich.table import Table
-
     from convlens import service
+
+    models = service.list_models()
+    if console.width >= WIDE:
+        _models_table(models)
+    else:
+        _models_lines(models, console.width)
+
+
+def _models_table(models: list) -> None:
+    from rich.table import Table
 
     table = Table()
     for column in ("name", "family", "input", "classes", "weights", "description"):
         table.add_column(column, no_wrap=column != "description", overflow="fold")
-    for info in service.list_models():
+    for info in models:
         size = "x".join(map(str, info.input_size))
         weights = "yes" if info.weights else "-"
         table.add_row(info.name, info.family, size, str(info.num_classes), weights, cell(info.description))
     console.print(table)
 
 
+def _models_lines(models: list, width: int) -> None:
+    """Narrow terminals: one line of facts per network, its description indented below it."""
+    import textwrap
+
+    rows = [
+        (m.name, m.family, "x".join(map(str, m.input_size)), str(m.num_classes), "yes" if m.weights else "-")
+        for m in models
+    ]
+    header = ("name", "family", "input", "classes", "weights")
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+
+    def line(values: tuple[str, ...]) -> str:
+        return "  ".join(v.rjust(w) if i == 3 else v.ljust(w) for i, (v, w) in enumerate(zip(values, widths)))
+
+    echo(line(header).rstrip(), "bold")
+    for info, row in zip(models, rows):
+        echo(line(row).rstrip())
+        for text in textwrap.wrap(info.description, max(20, width - 4), break_on_hyphens=False):
+            echo(f"    {text}", "dim")
+
+
 def summary(
-    name: str = typer.Argument(..., help="Model name (see `convlens models list`)."),
+    name: str = typer.Argument(..., metavar="MODEL", help="Model name (see `convlens models list`)."),
     input_size: int | None = typer.Option(
         None, "--input-size", help="Square input size in pixels (default: the model's)."
     ),
@@ -49,7 +83,7 @@ def summary(
 
 
 def predict(
-    images: list[Path] = typer.Argument(..., help="Image files or folders."),
+    images: list[Path] = typer.Argument(..., metavar="IMAGE...", help="Image files or folders."),
     model: str | None = typer.Option(
         None, "--model", "-m", help="A pretrained model name (default efficientnet_lite0)."
     ),

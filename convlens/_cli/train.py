@@ -16,7 +16,9 @@ _MODES = "scratch | features | frozen | finetune"
 def train_command(
     ctx: typer.Context,
     data: str = typer.Argument(
-        ..., help="Data: a built-in name (pets-mini, digits), a split folder, or a class-folder root."
+        ...,
+        metavar="DATA",
+        help="Data: a built-in name (pets-mini, digits), a split folder, or a class-folder root.",
     ),
     model: str = typer.Option(
         "small_convnet", "--model", "-m", help="Model name (see `convlens models list`)."
@@ -76,6 +78,9 @@ def train_command(
         "--tensorboard",
         help="Also write TensorBoard events (curves, augmentation, Grad-CAM) to --out/tb.",
     ),
+    report: bool = typer.Option(
+        False, "--report", help="Write RUN/report.html at the end (convlens evaluate RUN refreshes it)."
+    ),
 ) -> None:
     """Train a classifier (scratch or transfer learning); writes checkpoints, history.csv and curves.png to --out."""
     from convlens import service
@@ -88,8 +93,11 @@ def train_command(
     run = service.train(config)
     if int(os.environ.get("RANK", "0")) != 0:  # under torchrun only rank 0 reports
         return
-    last = "  ".join(f"{k} {v:.4f}" for k, v in run.last.items() if k != "epoch" and isinstance(v, float))
+    metrics = {k: v for k, v in run.last.items() if k != "epoch" and isinstance(v, float)}  # not "resumed"
+    last = "  ".join(f"{k} {v:.4f}" for k, v in metrics.items())
     echo(f"{run.out}: {len(run.history)} epochs  {last}")
+    if run.report is not None:
+        echo(f"report: {run.report}")
 
 
 def evaluate_command(

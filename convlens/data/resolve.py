@@ -86,7 +86,10 @@ def resolve_dataset(
         splits = _arrays_builtin(name, size, channels, val_fraction, seed)
     elif not folder.exists():
         choices = ", ".join(builtins.names())
-        raise NotAnImageFolder(f"{spec} is neither a folder nor a built-in dataset ({choices})")
+        hint = builtins.did_you_mean(name).strip()
+        raise NotAnImageFolder(
+            f"{spec} is neither a folder nor a built-in dataset ({choices}){'; ' + hint if hint else ''}"
+        )
     elif not folder.is_dir():
         raise NotAnImageFolder(
             f"{spec} is a file; a dataset is a folder: <root>/[train/]<class>/<image>, a flat pool or a built-in"

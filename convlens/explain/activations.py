@@ -8,11 +8,13 @@ from pathlib import Path
 import numpy as np
 import torch
 from matplotlib import colormaps
+from matplotlib.figure import Figure
 from torch import nn
 
+from convlens.errors import ExplainError
 from convlens.explain.cam._layers import forward_order
 from convlens.explain.cam.base import eval_frozen
-from convlens.explain.overlay import save_image
+from convlens.explain.overlay import save_figure, save_image
 from convlens.models.layers import get_layer
 
 PER_ROW = 16
@@ -22,17 +24,30 @@ def default_layers(model: nn.Module, x: torch.Tensor, count: int = 8) -> list[st
     """The first ``count`` named layers with a spatial (B, C, H, W) output, in forward order.
 
     Named layers are the model's ``layer_names()`` when it has them (the book's ``conv2d_1`` ...), else
-    every leaf module.
+    every leaf module. A layer name also matches a module path that ends with it (``blocks.3`` is
+    ``base.blocks.3`` in a transfer model), as ``--layers`` does.
+
+    Raises:
+        ExplainError: no layer has a spatial output.
     """
-    named = set(model.layer_names()) if hasattr(model, "layer_names") else None
+    named = list(model.layer_names()) if hasattr(model, "layer_names") else None
     with eval_frozen(model):
         order = forward_order(model, x[:1])
     names: list[str] = []
-    for name, module, shape, _ in order:
-        wanted = name in named if named is not None else not list(module.children())
-        if wanted and len(shape) == 4 and name not in names:
+    for path, module, shape, _ in order:
+        name = _layer_name(path, named) if named is not None else (path if not list(module.children()) else None)
+        if name is not None and len(shape) == 4 and name not in names:
             names.append(name)
+    if not names:
+        raise ExplainError("no layer of this model has a spatial (channels x height x width) output; give --layers")
     return names[:count]
+
+
+def _layer_name(path: str, named: list[str]) -> str | None:
+    """The layer name ``path`` stands for: itself, or the name it ends with (``base.stem`` -> ``stem``)."""
+    if path in named:
+        return path
+    return next((n for n in named if path.endswith("." + n)), None)
 
 
 def capture_activations(model: nn.Module, x: torch.Tensor, layers: Sequence[str]) -> dict[str, torch.Tensor]:
@@ -65,16 +80,57 @@ def normalise_channel(channel: np.ndarray) -> np.ndarray:
     return np.clip(c * 64 + 128, 0, 255).astype(np.uint8)
 
 
-def channel_grid(activation: torch.Tensor, per_row: int = PER_ROW) -> np.ndarray:
-    """Every channel of one (C, H, W) activation, normalised, ``per_row`` to a row: a uint8 (rows*H, per_row*W) image."""
+def channel_grid(activation: torch.Tensor, per_row: int = PER_ROW, scale: int = 1, gap: int = 0) -> np.ndarray:
+    """Every channel of one (C, H, W) activation, normalised, ``per_row`` to a row: a uint8 grey image.
+
+    Each channel is enlarged ``scale`` times (nearest neighbour: one activation stays one visible square) and
+    channels are ``gap`` pixels apart; gaps and unused places are 0.
+    """
     act = activation.float().cpu().numpy()
     channels, height, width = act.shape
     rows = -(-channels // per_row)
-    grid = np.zeros((rows * height, per_row * width), dtype=np.uint8)
+    cols = min(per_row, channels)
+    tile_h, tile_w = height * scale, width * scale
+    grid = np.zeros((rows * tile_h + (rows - 1) * gap, cols * tile_w + (cols - 1) * gap), dtype=np.uint8)
     for k in range(channels):
         r, c = divmod(k, per_row)
-        grid[r * height : (r + 1) * height, c * width : (c + 1) * width] = normalise_channel(act[k])
+        top, left = r * (tile_h + gap), c * (tile_w + gap)
+        tile = normalise_channel(act[k]).repeat(scale, axis=0).repeat(scale, axis=1)
+        grid[top : top + tile_h, left : left + tile_w] = tile
     return grid
+
+
+def readable_scale(height: int, width: int, per_row: int = PER_ROW) -> int:
+    """The nearest-neighbour factor that makes a channel at least ~48 px tall without a grid wider than ~2,400 px."""
+    wanted = -(-48 // max(1, height))
+    widest = max(1, 2400 // max(1, per_row * width))
+    return max(1, min(wanted, widest))
+
+
+def activation_figure(name: str, activation: torch.Tensor, per_row: int = PER_ROW) -> Figure:
+    """A layer's channels as the seed draws them (viridis, per-channel normalisation), enlarged, with gaps
+    between channels and a title that names the layer and its output shape."""
+    channels, height, width = activation.shape
+    scale = readable_scale(height, width, min(per_row, channels))
+    gap = max(2, scale)
+    grid = channel_grid(activation, per_row, scale, gap)
+    mask = channel_grid(torch.ones_like(activation), per_row, scale, gap) > 0  # the tiles, not the gaps
+    rgba = colormaps["viridis"](grid / 255.0)
+    rgba[~mask] = (1.0, 1.0, 1.0, 1.0)  # white gaps
+    title_px = 34
+    fig = Figure(figsize=(max(grid.shape[1], 480) / 100, (grid.shape[0] + title_px) / 100), dpi=100)
+    ax = fig.add_axes((0.0, 0.0, 1.0, grid.shape[0] / (grid.shape[0] + title_px)))
+    ax.imshow(rgba, interpolation="nearest", aspect="equal")
+    ax.axis("off")
+    fig.text(
+        0.5,
+        1 - 0.5 * title_px / (grid.shape[0] + title_px),
+        f"{name}  ·  output {height}×{width}×{channels}  ·  {channels} channels, {per_row} a row",
+        ha="center",
+        va="center",
+        fontsize=12,
+    )
+    return fig
 
 
 def upscale(image: np.ndarray, min_side: int = 256) -> np.ndarray:
@@ -92,13 +148,13 @@ def channel_view(channel: torch.Tensor) -> np.ndarray:
 
 
 def save_activation_images(acts: dict[str, torch.Tensor], out: Path, channel: int = 0) -> list[Path]:
-    """One grid PNG per layer and a single-channel view of the first layer; returns the files written."""
+    """One titled grid PNG per layer and a single-channel view of the first layer; returns the files written."""
     written = []
     for name, act in acts.items():
         if act.ndim != 4:
             continue
         path = out / f"{name.replace('.', '_')}_grid.png"
-        save_image(channel_grid(act[0]), path)
+        save_figure(activation_figure(name, act[0]), path)
         written.append(path)
     first = next((a for a in acts.values() if a.ndim == 4), None)
     if first is not None:

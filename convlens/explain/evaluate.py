@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,8 @@ import torch
 from matplotlib.figure import Figure
 
 from convlens._io import write_json_atomic
+from convlens._reporting import track
+from convlens.data.folders import collect_images
 from convlens.explain.metrics import deletion_insertion, drop_and_increase, load_boxes, pointing_hit
 from convlens.explain.overlay import save_figure
 from convlens.explain.run import ExplainConfig, ImageRecord, explain_images
@@ -89,8 +92,11 @@ def evaluate_explanations(
 ) -> dict[str, Any]:
     """Explain every image (writing maps as usual) and score each map; writes summary.json and leaderboard.png."""
     boxes = load_boxes(boxes_path) if boxes_path is not None else None
-    records = explain_images(loaded, config, keep_maps=True, skipped=skipped)
-    rows = [image_metrics(loaded, record, boxes) for record in records]
+    # one bar over maps and scores together (the scores take most of the time), so explain_images draws none
+    records = explain_images(loaded, replace(config, progress=False), keep_maps=True, skipped=skipped)
+    total = len(collect_images([config.source])[0]) * len(config.methods)
+    scoring = track(records, "explaining + faithfulness", total=total, enabled=config.progress)
+    rows = [image_metrics(loaded, record, boxes) for record in scoring]
     board = leaderboard(rows)
     summary = {"leaderboard": board, "images": rows}
     write_json_atomic(config.out / "summary.json", summary)

@@ -59,24 +59,75 @@ def overlay(
     return np.clip(rgb.astype(np.float32) + intensity * colour, 0, 255).astype(np.uint8)
 
 
-def panel_figure(photo: np.ndarray, heatmap: np.ndarray, blended: np.ndarray, title: str = "") -> Figure:
-    """A 3-panel figure: the image, the heatmap (JET, at the layer's resolution) and the overlay."""
-    fig = Figure(figsize=(9, 3.3), dpi=100)
-    axes = fig.subplots(1, 3)
-    aspect = (photo.shape[0] / photo.shape[1]) * (
-        heatmap.shape[1] / heatmap.shape[0]
-    )  # heatmap shaped like the photo
-    for ax, img, name in zip(axes, (photo, heatmap, blended), ("image", "heatmap", "overlay")):
-        ax.imshow(
-            img,
-            cmap="jet" if img is heatmap else ("gray" if img.ndim == 2 else None),
-            vmin=0,
-            aspect=aspect if img is heatmap else "equal",
-        )
-        ax.set_title(name)
+def gradient_image(gradients: np.ndarray | torch.Tensor) -> np.ndarray:
+    """Input gradients (C, H, W) drawn as an RGB image, as in the Grad-CAM paper's guided-backprop figures.
+
+    Zero mean, unit standard deviation, x0.1, +0.5, clipped to 0-1 (the paper's code, also pytorch-grad-cam's
+    ``deprocess_image``): a pixel the class score does not depend on is mid-grey, and colour shows which
+    channel of the input raises the score. Returns (H, W, 3) uint8.
+    """
+    g = np.asarray(gradients, dtype=np.float64)
+    g = np.repeat(g, 3, axis=0) if g.shape[0] == 1 else g[:3]
+    g = (g - g.mean()) / (g.std() + 1e-5) * 0.1 + 0.5
+    return np.round(np.clip(g, 0, 1) * 255).astype(np.uint8).transpose(1, 2, 0)
+
+
+def resize_image(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Bilinear resize of a uint8 (h, w, 3) image to ``size`` = (H, W)."""
+    if image.shape[:2] == tuple(size):
+        return image
+    return np.asarray(Image.fromarray(image).resize((size[1], size[0]), Image.BILINEAR))
+
+
+def panel_figure(
+    photo: np.ndarray,
+    heatmap: np.ndarray,
+    blended: np.ndarray,
+    title: str = "",
+    cmap: str = "jet",
+    middle: str = "heatmap",
+    right: str = "overlay",
+) -> Figure:
+    """A 3-panel figure: the image, the heatmap (at the layer's resolution, with a colour bar) and the overlay.
+
+    A 2-D ``heatmap`` is drawn in ``cmap`` with a colour bar; an RGB one (guided backpropagation's gradients)
+    is drawn as it is, titled ``middle`` (the third panel is titled ``right``).
+    """
+    fig = Figure(figsize=(10, 3.6), dpi=100)
+    axes = fig.subplots(1, 3, gridspec_kw={"width_ratios": [1, 1.12 if heatmap.ndim == 2 else 1, 1]})
+    aspect = (photo.shape[0] / photo.shape[1]) * (heatmap.shape[1] / heatmap.shape[0])  # shaped like the photo
+    axes[0].imshow(photo, cmap="gray" if photo.ndim == 2 else None)
+    if heatmap.ndim == 2:
+        shown = axes[1].imshow(heatmap, cmap=cmap, vmin=0, vmax=1, aspect=aspect)
+        bar = fig.colorbar(shown, ax=axes[1], fraction=0.046, pad=0.03)
+        bar.set_label("relevance (0 = none, 1 = most)", fontsize=8)
+        bar.ax.tick_params(labelsize=8)
+    else:
+        axes[1].imshow(heatmap, aspect=aspect)
+    axes[2].imshow(blended)
+    for ax, name in zip(axes, ("image", middle, right)):
+        ax.set_title(name, fontsize=10)
         ax.axis("off")
     if title:
-        fig.suptitle(title)
+        fig.suptitle(title, fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+def methods_figure(photo: np.ndarray, shown: dict[str, np.ndarray], title: str = "") -> Figure:
+    """One figure comparing methods on one image: the photo, then each method's overlay (or gradient image)."""
+    count = len(shown) + 1
+    cols = min(count, 4)
+    rows = -(-count // cols)
+    fig = Figure(figsize=(3.0 * cols, 3.0 * rows + 0.4), dpi=100)
+    axes = fig.subplots(rows, cols, squeeze=False).flat
+    for ax, (name, image) in zip(axes, [("image", photo), *shown.items()]):
+        ax.imshow(image, cmap="gray" if image.ndim == 2 else None)
+        ax.set_title(name, fontsize=11)
+    for ax in fig.axes:
+        ax.axis("off")
+    if title:
+        fig.suptitle(title, fontsize=11)
     fig.tight_layout()
     return fig
 

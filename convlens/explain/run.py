@@ -20,7 +20,17 @@ from convlens.data.folders import collect_images
 from convlens.data.images import BadImage, SkippedFile, read_photo
 from convlens.errors import ExplainError
 from convlens.explain.cam import CamExplainer, create_explainer, explainers
-from convlens.explain.overlay import overlay, panel_figure, save_figure, save_image, save_map
+from convlens.explain.overlay import (
+    gradient_image,
+    methods_figure,
+    overlay,
+    panel_figure,
+    resize_image,
+    save_figure,
+    save_image,
+    save_map,
+)
+from convlens.labels import probabilities
 from convlens.models.loaded import LoadedModel
 from convlens.models.preprocess import model_input
 
@@ -104,51 +114,87 @@ def explain_images(
     photos = iter_photos(paths, loaded.channels, skipped)
     for path, photo in _reporting.track(photos, "explaining", total=len(paths), enabled=config.progress):
         x = model_input(photo, loaded.cfg)
+        folder = image_folder(out, path, Path(config.source))
+        probs = class_probabilities(loaded, x) if config.figures else None
+        records, shown = [], {}
         for name, explainer in methods.items():
             result = explainer(x, target=config.target)
-            record = _write_one(loaded, config, out, (path, photo), name, result)
+            record, shown[name] = _write_one(loaded, config, folder, photo, name, result, probs)
+            record.image = str(path)
             if keep_maps:
                 record.heatmap, record.inputs, record.photo_size = result.maps[0].numpy(), x, photo.shape[:2]
-            yield record
+            records.append(record)
+        if config.figures and len(methods) > 1:
+            _write_comparison(folder, photo, shown, records)
+        yield from records
     if skipped:
         _reporting.warn(
             f"skipped {len(skipped)} file(s): " + "; ".join(f"{s.path}: {s.reason}" for s in skipped[:5])
         )
 
 
+def image_folder(out: Path, path: Path, source: Path) -> Path:
+    """``--out/<image stem>``, refused if it would lie anywhere but directly inside ``--out``."""
+    folder = out / output_stem(path, source)
+    if folder.resolve().parent != out:
+        raise ExplainError(f"refusing to write outside --out {out} for {path}")
+    return folder
+
+
+@torch.no_grad()
+def class_probabilities(loaded: LoadedModel, x: torch.Tensor) -> torch.Tensor:
+    """The model's class probabilities for one input (a single logit gives ``[1 - p, p]``)."""
+    return probabilities(loaded.model(x[None].to(loaded.device)))[0].cpu()
+
+
 def _write_one(
     loaded: LoadedModel,
     config: ExplainConfig,
-    out: Path,
-    item: tuple[Path, np.ndarray],
+    folder: Path,
+    photo: np.ndarray,
     method: str,
     result: Any,
-) -> ImageRecord:
-    path, photo = item
+    probs: torch.Tensor | None,
+) -> tuple[ImageRecord, np.ndarray]:
+    """The map, the overlay and the figure of one method; returns the record and the picture shown for it.
+
+    Guided methods give input gradients, not a coarse map: their "overlay" is the gradient drawn in RGB at the
+    photo's size, as in the Grad-CAM paper, and their figure shows it next to the Grad-CAM overlay.
+    """
     heatmap = result.maps[0].cpu().numpy()
     cls = int(result.classes[0])
     names = loaded.class_names()
     name = names[cls] if cls < len(names) else str(cls)
-    folder = out / output_stem(path, Path(config.source))
-    if folder.resolve().parent != out:
-        raise ExplainError(f"refusing to write outside --out {out} for {path}")
     files = {"heatmap": folder / f"{method}.npy", "overlay": folder / f"{method}_overlay.jpg"}
     save_map(heatmap, files["heatmap"])
     gradients = result.extras.get("gradients")
-    blended = overlay(photo, heatmap, cmap=config.cmap)
-    save_image(blended, files["overlay"])
+    cam = torch.relu(result.raw[0]).cpu().numpy()
+    cam = cam / cam.max() if cam.max() > 0 else cam  # the layer's own resolution
+    if gradients is not None:
+        shown = resize_image(gradient_image(gradients[0].cpu()), photo.shape[:2])
+    else:
+        shown = overlay(photo, heatmap, cmap=config.cmap)
+    save_image(shown, files["overlay"])
     if config.figures:
         files["figure"] = folder / f"{method}_panels.png"
-        low_res = heatmap if gradients is not None else torch.relu(result.raw[0]).cpu().numpy()
-        low_res = low_res / low_res.max() if low_res.max() > 0 else low_res  # the layer's own resolution
-        fig = panel_figure(photo, low_res, blended, f"{method} · {name} · {result.layer}")
+        p = f" · p = {float(probs[cls]):.2f}" if probs is not None and cls < len(probs) else ""
+        title = f"{method} · class {name}{p} · layer {result.layer}"
+        if gradients is not None:
+            cam_overlay = overlay(photo, cam, cmap=config.cmap)
+            fig = panel_figure(photo, shown, cam_overlay, title, middle=method, right="Grad-CAM overlay")
+        else:
+            fig = panel_figure(photo, cam, shown, title, cmap=config.cmap)
         save_figure(fig, files["figure"])
-    return ImageRecord(
-        str(path),
-        method,
-        cls,
-        name,
-        float(result.scores[0]),
-        result.layer,
-        {k: str(v) for k, v in files.items()},
+    record = ImageRecord(
+        "", method, cls, name, float(result.scores[0]), result.layer, {k: str(v) for k, v in files.items()}
     )
+    return record, shown
+
+
+def _write_comparison(folder: Path, photo: np.ndarray, shown: dict[str, np.ndarray], records: list) -> None:
+    """``<image>/methods.png``: every method's picture of one image side by side."""
+    path = folder / "methods.png"
+    first = records[0]
+    save_figure(methods_figure(photo, shown, f"{Path(first.image).name} · class {first.class_name}"), path)
+    for record in records:
+        record.files["methods"] = str(path)

@@ -37,7 +37,8 @@ from convlens._io import atomic_path
 from convlens.errors import ConfigError, DataError, ExportError, UnknownName, WeightsNotFound
 from convlens.models import _onnx
 from convlens.models.fast import for_inference
-from convlens.models.predict import list_images, probabilities
+from convlens.data.folders import collect_images
+from convlens.labels import probabilities
 from convlens.models.preprocess import load_batch
 
 log = logging.getLogger(__name__)
@@ -263,16 +264,16 @@ def verification_images(
 ) -> list[Path]:
     """Photos to verify on: ``images``, else up to ``count`` spread over the run's data or ``pets-mini``."""
     if images:
-        return list_images(images)
+        return collect_images(images)[0]
     from convlens.data.builtin import PETS_MINI_DIR, builtin_pool
 
     folder = PETS_MINI_DIR
     if item.data:
         folder = builtin_pool(item.data) or Path(item.data)
     try:
-        files = list_images([folder])
+        files = collect_images([folder])[0]
     except DataError:  # MNIST IDX files, built-in arrays, a moved folder: any real photos will do
-        files = list_images([PETS_MINI_DIR])
+        files = collect_images([PETS_MINI_DIR])[0]
     step = max(1, len(files) // count)
     return files[::step][:count]
 

@@ -1,4 +1,4 @@
-"""Confusion matrix: counts per (true, predicted) class, drawn with row-normalised colours."""
+"""Confusion matrix: counts per (true, predicted) class and the row-normalised matrix, drawn side by side."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+from matplotlib.figure import Figure
 
 from convlens._io import write_text_atomic
 from convlens.report._figure import new_figure, save_figure
@@ -39,8 +40,19 @@ def most_confused_classes(matrix: np.ndarray, limit: int = DRAWN_CLASSES) -> np.
     return np.array(sorted((chosen + [int(c) for c in rest])[:limit]))
 
 
+# Up to this many classes the figure has two panels: the counts and the row-normalised matrix.
+TWO_PANELS = 20
+
+
 def plot_confusion(matrix: np.ndarray, classes: Sequence[str], path: str | Path) -> Path:
-    """Draw ``matrix`` with its counts in the cells and write a PNG (the most-confused part above 50 classes)."""
+    """Draw ``matrix`` and write a PNG: the counts and, beside them, the matrix normalised by row (each row is a
+    true class; its cells sum to 1, the diagonal is that class's recall). Above 20 classes one panel of counts
+    coloured by row share; above 50 the most-confused part (the CSV has it all)."""
+    return save_figure(confusion_figure(matrix, classes), path)
+
+
+def confusion_figure(matrix: np.ndarray, classes: Sequence[str]) -> Figure:
+    """The figure :func:`plot_confusion` writes."""
     title = "Confusion matrix"
     if len(classes) > DRAWN_CLASSES:
         keep = most_confused_classes(matrix)
@@ -48,20 +60,30 @@ def plot_confusion(matrix: np.ndarray, classes: Sequence[str], path: str | Path)
         matrix, classes = matrix[np.ix_(keep, keep)], [classes[i] for i in keep]
     n = len(classes)
     side = max(4.0, 0.5 * n + 2)
-    fig, axes = new_figure(size=(side, side))
-    ax = axes[0][0]
-    rows = matrix.sum(axis=1, keepdims=True).clip(min=1)
-    ax.imshow(matrix / rows, cmap="Blues", vmin=0, vmax=1)
-    ax.set_xticks(range(n), labels=list(classes), rotation=45, ha="right")
-    ax.set_yticks(range(n), labels=list(classes))
+    shares = matrix / matrix.sum(axis=1, keepdims=True).clip(min=1)
+    panels = [("counts", matrix)] + ([("normalised by row (recall on the diagonal)", shares)] if n <= TWO_PANELS else [])
+    fig, axes = new_figure(1, len(panels), size=(side, side))
+    for ax, (name, values) in zip(axes[0], panels):
+        _draw_matrix(ax, values, shares, list(classes))
+        ax.set_title(name, fontsize=10)
+    fig.suptitle(title)
+    return fig
+
+
+def _draw_matrix(ax, values: np.ndarray, shares: np.ndarray, classes: list[str]) -> None:
+    """One matrix coloured by row share, its values written in the cells (integers as counts, else 2 decimals)."""
+    n = len(classes)
+    ax.imshow(shares, cmap="Blues", vmin=0, vmax=1)
+    ax.set_xticks(range(n), labels=classes, rotation=45, ha="right")
+    ax.set_yticks(range(n), labels=classes)
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
+    counts = np.issubdtype(values.dtype, np.integer)
     for i in range(n):
         for j in range(n):
-            colour = "white" if matrix[i, j] / rows[i, 0] > 0.5 else "black"
-            ax.text(j, i, str(matrix[i, j]), ha="center", va="center", color=colour, fontsize=8)
-    ax.set_title(title)
-    return save_figure(fig, path)
+            text = str(values[i, j]) if counts else f"{values[i, j]:.2f}"
+            colour = "white" if shares[i, j] > 0.5 else "black"
+            ax.text(j, i, text, ha="center", va="center", color=colour, fontsize=8 if n > 10 else 10)
 
 
 def write_confusion_csv(matrix: np.ndarray, classes: Sequence[str], path: str | Path) -> Path:

@@ -34,7 +34,9 @@ def load_run(run: str | os.PathLike[str] | RunDir, best: bool = False) -> tuple[
             model = _transfer(config, state)
         _load_state(model, state, folder)
     except (TypeError, ValueError, ConfigError) as exc:
-        raise CheckpointError(f"{folder.config_path} cannot rebuild its model ({exc}); re-run training") from None
+        raise CheckpointError(
+            f"{folder.config_path} cannot rebuild its model ({exc}); re-run training"
+        ) from None
     return model.eval(), config
 
 

@@ -111,10 +111,14 @@ class ResumeState:
         try:
             info = json.loads(self.manifest.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, ValueError) as exc:
-            raise CheckpointError(f"{self.manifest} is damaged ({exc}); start again with --overwrite") from None
+            raise CheckpointError(
+                f"{self.manifest} is damaged ({exc}); start again with --overwrite"
+            ) from None
         required = {"epoch": int, "history": list, "sha256": dict, "optimizer": dict, "rng": dict}
         if not isinstance(info, dict) or any(not isinstance(info.get(k), t) for k, t in required.items()):
-            raise CheckpointError(f"{self.manifest} is damaged (fields missing); start again with --overwrite")
+            raise CheckpointError(
+                f"{self.manifest} is damaged (fields missing); start again with --overwrite"
+            )
         return info
 
     def _step_folder(self, info: dict[str, Any]) -> Path:
@@ -122,5 +126,7 @@ class ResumeState:
             return self.run.path
         folder = (self.run.path / str(info["step"])).resolve()
         if folder.parent != (self.run.path / F.RESUME).resolve():
-            raise CheckpointError(f"{self.manifest} points outside the run folder; start again with --overwrite")
+            raise CheckpointError(
+                f"{self.manifest} points outside the run folder; start again with --overwrite"
+            )
         return folder

@@ -96,7 +96,9 @@ class RunDir:
         try:
             config = json.loads(self.config_path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise CheckpointError(f"{self.config_path} is not readable JSON ({exc}); re-run training") from None
+            raise CheckpointError(
+                f"{self.config_path} is not readable JSON ({exc}); re-run training"
+            ) from None
         return _validated(config, self.config_path)
 
     def write_checkpoint(self, model: Any, config: dict[str, Any]) -> None:
@@ -219,7 +221,9 @@ class RunDir:
         try:
             self.path.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise RunError(f"cannot create the run folder {self.path} ({exc.strerror or exc}); choose another --out") from None
+            raise RunError(
+                f"cannot create the run folder {self.path} ({exc.strerror or exc}); choose another --out"
+            ) from None
         handle = open(self.path / F.LOCK, "a+")  # noqa: SIM115 - held for the duration
         try:
             _try_lock(handle, self.path)

@@ -38,6 +38,7 @@ class ExplainResult:
     out: Path
     summary: dict[str, Any] | None = None
     skipped: list = field(default_factory=list)
+    report: Path | None = None  # ``out/report.html``, refreshed when it existed
 
     def _repr_html_(self) -> str:
         from convlens.report.html.notebook import explanations_html
@@ -46,7 +47,11 @@ class ExplainResult:
 
 
 def explain(options: ExplainOptions, reporter: Reporter | None = None, loaded: Any = None) -> ExplainResult:
-    """Maps (``.npy`` in [0, 1]), overlays and figures for every usable image; unusable files are listed."""
+    """Maps (``.npy`` in [0, 1]), overlays and figures for every usable image; unusable files are listed.
+
+    ``out/report.html``, when it exists (``convlens report OUT`` wrote it), is rendered again. The report of
+    the ``--checkpoint`` run is not touched: it shows nothing that ``explain`` writes.
+    """
     from convlens.explain.cam import explainers
     from convlens.explain.overlay import CMAPS
     from convlens.explain.run import ExplainConfig, explain_images
@@ -72,14 +77,15 @@ def explain(options: ExplainOptions, reporter: Reporter | None = None, loaded: A
             options.cmap,
         )
         skipped: list = []
+        records, summary = [], None
         with loaded.lock:
             if options.evaluate:
                 from convlens.explain.evaluate import evaluate_explanations
 
                 summary = evaluate_explanations(loaded, config, options.boxes, skipped)
-                return ExplainResult([], config.out, summary, skipped)
-            records = list(explain_images(loaded, config, skipped=skipped))
-    return ExplainResult(records, config.out, None, skipped)
+            else:
+                records = list(explain_images(loaded, config, skipped=skipped))
+    return ExplainResult(records, config.out, summary, skipped, _refreshed(config.out, reporter))
 
 
 @dataclass
@@ -121,6 +127,7 @@ def activations(
             names = options.layers or default_layers(loaded.model, x)
             acts = capture_activations(loaded.model, x, names)
         files = save_activation_images(acts, Path(options.out), options.channel)
+    _refreshed_run(Path(options.out), "activations", reporter)
     return ActivationsResult({name: tuple(act.shape) for name, act in acts.items()}, files)
 
 
@@ -171,6 +178,7 @@ def filters(options: FiltersOptions, reporter: Reporter | None = None, loaded: A
             )
         path = Path(options.out) / f"{layer.replace('.', '_')}_{options.mode}_filters.png"
         save_image(pattern_grid(patterns), path)
+    _refreshed_run(Path(options.out), "filters", reporter)
     return FiltersResult(layer, path, options.count)
 
 
@@ -185,3 +193,19 @@ def _precision(requested: str, loaded: Any) -> str:
         )
         return "fp32"
     return requested
+
+
+def _refreshed(folder: Path, reporter: Reporter | None) -> Path | None:
+    """``folder/report.html`` rendered again when it exists (its path), else ``None``."""
+    from convlens.service.reporting import refresh
+
+    result = refresh(folder, reporter)
+    return result.path if result is not None else None
+
+
+def _refreshed_run(out: Path, extras: str, reporter: Reporter | None) -> Path | None:
+    """``RUN/report.html`` again when ``out`` is ``RUN/activations`` or ``RUN/filters``: the page shows them."""
+    run = out.resolve().parent
+    if out.resolve().name != extras or not (run / "config.json").is_file():
+        return None
+    return _refreshed(run, reporter)

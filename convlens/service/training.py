@@ -2,20 +2,42 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from convlens._reporting import Reporter, use_reporter
-from convlens.errors import ConfigError
+from convlens.errors import ConfigError, ConvlensError
 from convlens.train.config import TrainConfig
 
 
 def train(config: TrainConfig, reporter: Reporter | None = None):  # -> convlens.train.Run
-    """Train as ``config`` says into ``config.out``; checkpoints, history and curves are written every epoch."""
+    """Train as ``config`` says into ``config.out``; checkpoints, history and curves are written every epoch.
+
+    With ``config.report`` the run's HTML report is written at the end (``Run.report``; rank 0 only under
+    ``torchrun``). A report that cannot be made is a warning: the run itself is complete.
+    """
     from convlens.train.api import train as run_training
 
-    return run_training(config, reporter=reporter)
+    run = run_training(config, reporter=reporter)
+    if config.report and int(os.environ.get("RANK", "0")) == 0:
+        run.report = _write_report(run.out, reporter)
+    return run
+
+
+def _write_report(folder: Path, reporter: Reporter | None) -> Path | None:
+    from convlens import _reporting
+    from convlens.service.reporting import ReportOptions, report
+
+    with use_reporter(reporter):
+        try:
+            return report(ReportOptions([Path(folder)]), reporter).path
+        except (ConvlensError, OSError) as error:
+            _reporting.warn(
+                f"the report of {folder} could not be written ({error}); run convlens report {folder}"
+            )
+            return None
 
 
 @dataclass
@@ -27,14 +49,16 @@ class EvaluateOptions:
     data: str | None = None
     class_map: dict[str, str] = field(default_factory=dict)
     progress: bool = True
+    refresh_report: bool = True  # re-render RUN/report.html when it exists
 
 
 @dataclass
 class EvaluateResult:
-    """The metrics written (``metrics_<split>.json``) and the files, as paths."""
+    """The metrics written (``metrics_<split>.json``) and the files, as paths (the refreshed report too)."""
 
     metrics: dict[str, Any]
     files: list[Path]
+    report: Path | None = None
 
     def _repr_html_(self) -> str:
         from convlens.report.html.notebook import metrics_html
@@ -60,12 +84,23 @@ def evaluate(options: EvaluateOptions, reporter: Reporter | None = None) -> Eval
     if options.split not in ("train", "validation", "test"):
         raise ConfigError(f"--split {options.split!r} is not one of: train, validation, test")
     run = RunDir(options.run)
+    data = options.data
+    if data and Path(data).expanduser().exists():  # absolute, so the report finds the photos from any folder
+        data = str(Path(data).expanduser().resolve())
     with use_reporter(reporter):
-        metrics = evaluate_run(run, options.split, options.data, options.progress, options.class_map)
+        metrics = evaluate_run(run, options.split, data, options.progress, options.class_map)
     names = [
         f"metrics_{options.split}.json",
         f"predictions_{options.split}.json",
         metrics["confusion_matrix_png"],
         metrics["top_losses_png"],
     ]
-    return EvaluateResult(metrics, [run.file(n) for n in names])
+    result = EvaluateResult(metrics, [run.file(n) for n in names])
+    if options.refresh_report:
+        from convlens.service.reporting import refresh
+
+        refreshed = refresh(run.path, reporter)
+        if refreshed is not None:
+            result.report = refreshed.path
+            result.files.append(refreshed.path)
+    return result

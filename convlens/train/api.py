@@ -37,6 +37,7 @@ class Run:
         classes: class names in label order.
         label_mode: ``binary`` or ``categorical``.
         model: the trained model (the base + head for a ``features`` run).
+        report: the HTML report written at the end (``report=True`` through ``convlens.service.train``).
     """
 
     out: Path
@@ -45,6 +46,7 @@ class Run:
     classes: list[str]
     label_mode: str
     model: nn.Module = field(repr=False)
+    report: Path | None = None
 
     @property
     def last(self) -> dict[str, float]:

@@ -47,15 +47,25 @@ class NanGuard(Callback):
 
 
 class History(Callback):
-    """Writes ``history.csv`` (one row per epoch) and ``history.json`` after every epoch."""
+    """Writes ``history.csv`` (one row per epoch) and ``history.json`` after every epoch.
+
+    The first epoch after ``--resume`` carries ``"resumed": true`` (the curves mark it).
+    """
 
     order = 10
     rank_zero_only = True
 
     def __init__(self, run: RunDir | str | os.PathLike[str]) -> None:
         self.run = as_run(run)
+        self._resumed = False
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self._resumed = True  # called only when a run is resumed
 
     def after_epoch(self, trainer: Trainer) -> None:
+        if self._resumed:
+            trainer.history[-1]["resumed"] = True
+            self._resumed = False
         self.run.write_history(trainer.history)
 
 
@@ -179,7 +189,10 @@ class ProgressBar(Callback):
 
     def after_batch(self, trainer: Trainer) -> None:
         self._loss_sum += float(trainer.loss.detach())
-        self._task.advance(1, info=f"loss {self._loss_sum / (trainer.batch_index + 1):.4f}")
+        info = f"loss {self._loss_sum / (trainer.batch_index + 1):.4f}"
+        if trainer.batch_index + 1 == len(trainer.train_loader) and trainer.val_loader is not None:
+            info += "  validating…"  # the bar stays at N/N while the validation pass runs
+        self._task.advance(1, info=info)
 
     def after_validate(self, trainer: Trainer) -> None:
         self.close()

@@ -18,7 +18,7 @@ MODES = ("scratch", "features", "frozen", "finetune")
 
 # Options that may change between a run and its resumption without changing what is trained.
 RESUMABLE_CHANGES = frozenset(
-    {"epochs", "resume", "overwrite", "progress", "early_stopping_patience", "tensorboard"}
+    {"epochs", "resume", "overwrite", "progress", "early_stopping_patience", "tensorboard", "report"}
 )
 
 
@@ -60,6 +60,7 @@ class TrainConfig:
         overwrite: replace an earlier run of the same model in ``out``.
         progress: draw progress bars.
         tensorboard: also write TensorBoard events to ``out/tb`` (needs ``convlens[tensorboard]``).
+        report: write ``RUN/report.html`` at the end (``convlens.service.train``; evaluate refreshes it).
     """
 
     data: str = ""
@@ -88,6 +89,7 @@ class TrainConfig:
     overwrite: bool = False
     progress: bool = True
     tensorboard: bool = False
+    report: bool = False
     model_kwargs: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

@@ -174,14 +174,14 @@ def write_figures(
     wrong = np.array([r["pred"] != r["label"] for r in records])
     picks = top_losses(losses, GALLERY_SIZE, wrong=wrong)
     captions = [
-        f"{classes[records[i]['label']]} / {classes[records[i]['pred']]}\n"
-        f"p={records[i]['prob_pred']:.2f}  loss {records[i]['loss']:.2f}"
+        f"{classes[records[i]['label']]} → {classes[records[i]['pred']]}\n"
+        f"p({classes[records[i]['pred']]}) {records[i]['prob_pred']:.2f} · loss {records[i]['loss']:.2f}"
         for i in picks
     ]
     gallery = plot_gallery(
         [np.asarray(dataset.images[i]) for i in picks],
         captions,
         run.file(f"top_losses_{split}.png"),
-        title="Top losses — actual / predicted, probability of the prediction, loss",
+        title=f"Top losses on {split}: actual → predicted · probability of the prediction · loss",
     )
     return cm_path.name, gallery.name

@@ -10,6 +10,7 @@ import torch
 from convlens import models
 from convlens.cli import main
 from convlens.models import imagenet
+from convlens.models.fast import cpu_has_fast_bf16
 from convlens.models.preprocess import load_batch
 
 
@@ -44,24 +45,32 @@ def test_lite0_matches_reference_package(lite0):
         torch.testing.assert_close(lite0(x), ref.eval()(x), rtol=1e-4, atol=1e-4)
 
 
-def test_lite0_top1_on_sample(lite0, shared_data):
-    root = shared_data("imagenet-sample")
-    files = sorted(root.glob("*.JPEG"))
+def _top1(lite0, files) -> float:
     index = {w: i for i, w in enumerate(imagenet.wnids())}
     targets = torch.tensor([index[f.name.split("_")[0]] for f in files])
-    model = lite0.to(memory_format=torch.channels_last)
-    with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16):  # bf16 keeps the test fast
+    bf16 = cpu_has_fast_bf16()  # bf16 keeps the test fast where the CPU has native bf16 units; fp32 elsewhere
+    model = lite0.to(memory_format=torch.channels_last) if bf16 else lite0
+    with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+        batches = [load_batch(files[i : i + 50], lite0.pretrained_cfg) for i in range(0, len(files), 50)]
         logits = torch.cat(
-            [
-                model(
-                    load_batch(files[i : i + 50], lite0.pretrained_cfg).contiguous(
-                        memory_format=torch.channels_last
-                    )
-                )
-                for i in range(0, len(files), 50)
-            ]
+            [model(b.contiguous(memory_format=torch.channels_last) if bf16 else b) for b in batches]
         ).float()
-    assert (logits.argmax(1) == targets).float().mean().item() >= 0.88
+    return (logits.argmax(1) == targets).float().mean().item()
+
+
+@pytest.mark.slow
+def test_lite0_top1_on_sample(lite0, shared_data):
+    """All 294 photos: 0.888 top-1 in fp32 (0.884 in bf16), as the reference port."""
+    files = sorted(shared_data("imagenet-sample").glob("*.JPEG"))
+    assert len(files) == 294
+    assert _top1(lite0, files) >= 0.88
+
+
+def test_lite0_top1_on_every_12th_sample_photo(lite0, shared_data):
+    """The fast variant: 25 of the 294 photos, 19 right in fp32 (a broken network gets about none)."""
+    files = sorted(shared_data("imagenet-sample").glob("*.JPEG"))[::12]
+    assert len(files) == 25
+    assert _top1(lite0, files) >= 18 / 25
 
 
 def test_predict_cli_elephant_json(shared_data, capsys):

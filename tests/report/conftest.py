@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -68,3 +69,57 @@ def many_class_run(book_photos: tuple[Path, list[Path]], tmp_path_factory: pytes
     return write_run(
         tmp_path_factory.mktemp("runs") / "breeds", data, paths, breeds, error_rate=0.3, extras=False
     )
+
+
+@pytest.fixture(scope="session")
+def tiny_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Bright dogs and dark cats (48 px), with one test photo of each class filed under the other."""
+    from ._real import mislabelled_folder
+
+    return mislabelled_folder(tmp_path_factory.mktemp("tiny") / "data")
+
+
+@pytest.fixture(scope="session")
+def real_run(tiny_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small convnet trained by convlens (64 px, 2 epochs, single-logit binary) and evaluated: it errs."""
+    from ._real import private_caches, train_and_evaluate
+
+    root = tmp_path_factory.mktemp("real-runs")
+    with private_caches(root):
+        return train_and_evaluate(tiny_data, root / "scratch")
+
+
+@pytest.fixture(scope="session")
+def features_run(tiny_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Fast feature extraction on a (randomly initialised, offline) EfficientNet-Lite0 base, evaluated."""
+    from ._real import private_caches, train_and_evaluate
+
+    root = tmp_path_factory.mktemp("features-runs")
+    with private_caches(root):
+        return train_and_evaluate(
+            tiny_data,
+            root / "features",
+            base="efficientnet_lite0",
+            mode="features",
+            pretrained=False,
+            epochs=1,
+        )
+
+
+@pytest.fixture(scope="session")
+def real_photo_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The small convnet on real photos of the shared pool (16 + 8 + 12 a class, 64 px, 2 epochs): it errs a lot,
+    so its confusion cells have images to show."""
+    from ..conftest import require_data
+    from ._real import private_caches, train_and_evaluate
+
+    raw = require_data(RAW)
+    root = tmp_path_factory.mktemp("photo-runs")
+    data = root / "dogs-vs-cats"
+    for split, ids in (("train", range(16)), ("validation", range(1000, 1008)), ("test", range(1500, 1512))):
+        for name in ("cat", "dog"):
+            (data / split / name).mkdir(parents=True)
+            for i in ids:
+                shutil.copyfile(raw / f"{name}.{i}.jpg", data / split / name / f"{name}.{i}.jpg")
+    with private_caches(root):
+        return train_and_evaluate(data, root / "cats-vs-dogs-64px", batch_size=8)

@@ -17,7 +17,8 @@ def test_command_functions_are_short_and_call_the_service():
                 lines = body[-1].end_lineno - body[0].lineno + 1
                 assert lines <= 25, f"{path.name}:{node.name} has {lines} lines of body"
                 source = ast.unparse(node)
-                assert "service." in source or node.name == "builtins_command", (
+                # `serve` starts the other front end (convlens.web), which makes the service calls itself
+                assert "service." in source or node.name in ("builtins_command", "serve_command"), (
                     f"{node.name} bypasses the service"
                 )
 

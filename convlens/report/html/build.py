@@ -73,6 +73,7 @@ def build_run_report(
         notes=notes,
         overlay_cmap=cmap,
         generated=timestamp(),
+        cams=overlays is not None,
     )
 
 

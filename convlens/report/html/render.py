@@ -7,6 +7,7 @@ Autoescaping is always on: class names and file names are user input.
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from importlib import resources
 from typing import Any
 
@@ -56,9 +57,10 @@ def render_page(template: str, view: Any, csp: str = CSP, **context: Any) -> str
     return environment().get_template(template).render(view=view, css=Markup(css), csp=csp, **context)
 
 
-def render_run_report(view: RunReport) -> str:
-    """One run's report as a full HTML document."""
-    return render_page("report.html", view)
+def render_run_report(view: RunReport, options: Mapping[str, Any] | None = None) -> str:
+    """One run's report as a full HTML document; ``options`` (JSON-ready) are recorded in a ``<meta>`` so
+    that a refresh can render the page again the same way."""
+    return render_page("report.html", view, report_options=dict(options) if options else None)
 
 
 def render_comparison(view: ComparisonReport) -> str:

@@ -195,6 +195,7 @@ class RunReport:
     notes: list[str] = field(default_factory=list)
     overlay_cmap: str = "jet"
     generated: str = ""
+    cams: bool = True  # False: the page was made without a model (``--no-cams``), photos only
 
     @property
     def title(self) -> str:
