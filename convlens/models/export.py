@@ -34,11 +34,11 @@ from torch import nn
 
 from convlens._extras import require_extra
 from convlens._io import atomic_path
+from convlens.data.folders import collect_images
 from convlens.errors import ConfigError, DataError, ExportError, UnknownName, WeightsNotFound
+from convlens.labels import probabilities
 from convlens.models import _onnx
 from convlens.models.fast import for_inference
-from convlens.data.folders import collect_images
-from convlens.labels import probabilities
 from convlens.models.preprocess import load_batch
 
 log = logging.getLogger(__name__)
