@@ -198,9 +198,10 @@ def continue_from(trainer: Trainer, earlier: Trainer) -> None:
     trainer.history = list(earlier.history)
     trainer.start_epoch = len(earlier.history)
     states = {type(cb).__name__: cb.state_dict() for cb in earlier.callbacks if isinstance(cb, Checkpoint)}
+    resumed = any(cb.mark_pending for cb in earlier.callbacks if isinstance(cb, History))
     for callback in trainer.callbacks:
-        if type(callback).__name__ in states:
-            callback.load_state_dict(states[type(callback).__name__])
+        if type(callback).__name__ in states or (resumed and isinstance(callback, History)):
+            callback.load_state_dict(states.get(type(callback).__name__, {}))
 
 
 def normalisation(model: nn.Module) -> dict[str, Any]:

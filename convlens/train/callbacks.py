@@ -62,6 +62,11 @@ class History(Callback):
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self._resumed = True  # called only when a run is resumed
 
+    @property
+    def mark_pending(self) -> bool:
+        """Resumed, and no epoch has run since (the next epoch, maybe another phase's, carries the mark)."""
+        return self._resumed
+
     def after_epoch(self, trainer: Trainer) -> None:
         if self._resumed:
             trainer.history[-1]["resumed"] = True

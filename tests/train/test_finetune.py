@@ -74,6 +74,8 @@ def test_resume_in_either_phase_matches_a_straight_run(image_folder, tmp_path, m
         with pytest.raises(Killed):
             train(config(image_folder, tmp_path / "resumed"))
     resumed = train(config(image_folder, tmp_path / "resumed", resume=True))
+    # the first epoch run after the resume carries the mark, also when it is the first fine-tuning epoch
+    assert [row.pop("resumed", False) for row in resumed.history] == [i == killed_at for i in range(4)]
     assert resumed.history == straight.history
     expected = load_file(str(straight.out / "model.safetensors"))
     got = load_file(str(resumed.out / "model.safetensors"))
