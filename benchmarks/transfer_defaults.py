@@ -53,9 +53,6 @@ def build(root: Path, cifar: Path = CIFAR) -> list[Path]:
                 shutil.copytree(cifar / "train" / c, src / c, dirs_exist_ok=True)
         if not (dst / "split.json").exists():
             convlens("split", str(src), str(dst), "--train", "100", "--val", "50", "--test", "0")
-            convlens(
-                "split", str(src), str(dst), "--train", "100", "--val", "50", "--test", "0"
-            )  # idempotent
         for c in classes or sorted(p.name for p in (cifar / "test").iterdir()):
             shutil.copytree(cifar / "test" / c, dst / "test" / c, dirs_exist_ok=True)
         out.append(dst)
@@ -82,7 +79,12 @@ def probe(data: Path, base: str) -> dict:
     precision = resolve_precision(config.precision, default_device(None))
     splits = load_data(config)
     model = create_model(config, len(splits.classes)).to(precision.device).eval()
-    features = {k: v.numpy() for k, v in split_features(config, model, splits, precision, pool=True).items()}
+    features = {
+        k: v.numpy()
+        for k, v in split_features(
+            config, model, splits, precision, pool=True, names=("train", "validation", "test")
+        ).items()
+    }
     labels = {k: np.asarray(d.labels) for k, d in splits.items()}
     scores = []
     for c in C_GRID:
