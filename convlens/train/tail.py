@@ -34,10 +34,6 @@ ACTIVATION_BUDGET = 4 * 2**30  # bytes of cached activations (train + validation
 EXTRACT_BATCH = 50
 
 
-class _Captured(Exception):
-    pass
-
-
 class TailClassifier(nn.Module):
     """The layers from ``--unfreeze-from`` on and the dense head, fed with cached activations.
 
@@ -56,30 +52,28 @@ class TailClassifier(nn.Module):
         return self.head(x)
 
 
-def capture(
-    base: nn.Module, layer: nn.Module, x: torch.Tensor, stop: bool = False
-) -> tuple[torch.Tensor, Any]:
-    """The input of ``layer`` in ``base.forward_features(x)``, and the features (``None`` with ``stop``)."""
+def capture(base: nn.Module, layer: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The input of ``layer`` in ``base.forward_features(x)``, and the features."""
     seen: dict[str, torch.Tensor] = {}
 
     def hook(_module: nn.Module, args: tuple[torch.Tensor, ...]) -> None:
         seen["x"] = args[0]
-        if stop:
-            raise _Captured
 
     handle = layer.register_forward_pre_hook(hook)
     try:
         features = base.forward_features(x)
-    except _Captured:
-        features = None
     finally:
         handle.remove()
     return seen["x"], features
 
 
 @torch.no_grad()
-def find_chain(base: nn.Module, layer_name: str, input_size: tuple[int, int, int]) -> list[nn.Module] | None:
-    """The modules from ``layer_name`` on whose sequential application is ``forward_features``, or ``None``."""
+def find_chain(
+    base: nn.Module, layer_name: str, input_size: tuple[int, int, int]
+) -> tuple[list[nn.Module], torch.Size] | None:
+    """The modules from ``layer_name`` on whose sequential application is ``forward_features`` and the shape of
+    one image's activation at ``layer_name``, or ``None``. Runs the base in inference mode: a forward pass in
+    training mode would move the frozen layers' batch-norm statistics."""
     names = layer_names(base)
     modules = [get_layer(base, name) for name in names[names.index(layer_name) :]]
     was_training = base.training
@@ -95,7 +89,7 @@ def find_chain(base: nn.Module, layer_name: str, input_size: tuple[int, int, int
             except (RuntimeError, TypeError, ValueError):
                 continue
             if got.shape == want.shape and torch.allclose(got, want, rtol=1e-4, atol=1e-5):
-                return modules[:end]
+                return modules[:end], start.shape[1:]
     finally:
         base.train(was_training)
     return None
@@ -106,13 +100,11 @@ def tail_for(model: FeatureClassifier, config: Any, splits: Any) -> TailClassifi
     if config.augment or dist_utils.is_distributed():
         return None
     size = (config.channels, config.image_size, config.image_size)
-    chain = find_chain(model.base, config.unfreeze_from, size)
-    if chain is None:
+    found = find_chain(model.base, config.unfreeze_from, size)
+    if found is None:
         log.info("%s: fine-tuning end to end (its layers do not form a chain)", config.base)
         return None
-    device = next(model.base.parameters()).device
-    with torch.no_grad():
-        shape = capture(model.base, chain[0], torch.zeros(1, *size, device=device), stop=True)[0].shape[1:]
+    chain, shape = found
     count = len(splits.train) + (len(splits.validation) if splits.validation is not None else 0)
     if count * math.prod(shape) * 4 > ACTIVATION_BUDGET:
         _reporting.message("fine-tuning end to end: the activations to cache would exceed 4 GiB")

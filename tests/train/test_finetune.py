@@ -7,6 +7,7 @@ import json
 
 import pytest
 import torch
+from torch import nn
 from safetensors.torch import load_file
 
 from convlens.train import TrainConfig, train
@@ -51,7 +52,12 @@ def test_frozen_layers_stay_in_inference_mode(image_folder, tmp_path):
     """Keras-like: the layers before --unfreeze-from keep their batch-norm statistics."""
     run = train(config(image_folder, tmp_path / "run", head_epochs=1, epochs=1))
     base = run.model.base
-    assert torch.equal(base.stem.bn.running_mean, torch.zeros_like(base.stem.bn.running_mean))
+    # untrained weights: every running mean starts at 0 and every running variance at 1
+    before = nn.ModuleList([base.stem, *base.blocks[:11]])  # the layers before blocks.11
+    frozen = [m for m in before.modules() if isinstance(m, nn.BatchNorm2d)]
+    assert len(frozen) > 20 and all(int(m.num_batches_tracked) == 0 for m in frozen)
+    assert all(torch.equal(m.running_var, torch.ones_like(m.running_var)) for m in frozen)
+    assert all(torch.equal(m.running_mean, torch.zeros_like(m.running_mean)) for m in frozen)
     assert not torch.equal(base.blocks[15].project.bn.running_mean, torch.zeros(320))
 
 
