@@ -14,8 +14,11 @@ validation/ and test/):
 Build the data sets (``convlens split``, as in benchmarks/RESULTS.md), then measure::
 
     nice .venv/bin/python benchmarks/transfer_defaults.py build /tmp/tl
-    nice .venv/bin/python benchmarks/transfer_defaults.py run /tmp/tl/animals4 /tmp/tl/cifar10 \\
-        --out runs/transfer_defaults [--steps probe,features,finetune]
+    CONVLENS_CACHE=/tmp/tl/cache nice .venv/bin/python benchmarks/transfer_defaults.py run /tmp/tl/cifar10 \\
+        [/tmp/tl/animals4] --out runs/transfer_defaults [--steps probe,features,finetune]
+
+The probe fills the feature cache that ``--mode features`` and the head phase of ``--mode finetune`` then read
+(a fresh ``CONVLENS_CACHE`` makes the probe's time include the extraction).
 
 Each result is appended to ``OUT/results.jsonl`` (with the load average before and after) and the table is
 rewritten to ``OUT/results.md``; a step already in results.jsonl is skipped (delete the line to redo it).
@@ -32,13 +35,16 @@ import sys
 import time
 from pathlib import Path
 
-CIFAR = Path(__file__).resolve().parents[2] / "shared/data/cifar10-small"
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))  # this checkout's convlens, also where another one is installed in the venv
+CIFAR = REPO.parent / "shared/data/cifar10-small"
 LOOK_ALIKE = ("cat", "deer", "dog", "horse")
 C_GRID = (0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
 
 
 def convlens(*args: str) -> None:
-    subprocess.run([sys.executable, "-m", "convlens", *args], check=True)
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    subprocess.run([sys.executable, "-m", "convlens", *args], check=True, env=env)
 
 
 def build(root: Path, cifar: Path = CIFAR) -> list[Path]:
