@@ -7,8 +7,8 @@ import json
 
 import pytest
 import torch
-from torch import nn
 from safetensors.torch import load_file
+from torch import nn
 
 from convlens.train import TrainConfig, train
 from convlens.train.evaluate import evaluate_run
