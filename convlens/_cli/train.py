@@ -34,7 +34,10 @@ def train_command(
         help="Input side in pixels (default: the network's own: 150 small_convnet, 224 efficientnet_lite0).",
     ),
     batch_size: int = typer.Option(20, help="Images per step (per process under torchrun)."),
-    epochs: int = typer.Option(30, help="Total epochs (a resumed run continues up to this)."),
+    epochs: int | None = typer.Option(
+        None,
+        help="Epochs (a resumed run continues up to this; default 30, finetune 10 after the head epochs).",
+    ),
     optimizer: str = typer.Option("rmsprop", help="rmsprop | adam | adamw | sgd."),
     lr: float | None = typer.Option(
         None, help="Learning rate (default by --mode: 1e-4 scratch and features, 2e-5 frozen, 1e-5 finetune)."
@@ -51,6 +54,9 @@ def train_command(
         None, help="Pretrained base for transfer learning (efficientnet_lite0, vgg16)."
     ),
     mode: str = typer.Option("scratch", help=_MODES),
+    head_epochs: int | None = typer.Option(
+        None, help="finetune: epochs of the head on cached features first (default 30; 0 with --init-from)."
+    ),
     unfreeze_from: str | None = typer.Option(
         None,
         help="finetune: first layer to train again (default: the base's last block; vgg16 block5_conv1).",

@@ -161,8 +161,12 @@ def fit(
     run_config: dict[str, Any],
     saved: nn.Module | None = None,
     extra: Sequence[Callback] = (),
+    carry: Trainer | None = None,
 ) -> Trainer:
-    """Train ``trained`` with the standard callbacks (``saved`` is what checkpoints hold, default ``trained``)."""
+    """Train ``trained`` with the standard callbacks (``saved`` is what checkpoints hold, default ``trained``).
+
+    ``carry``: an earlier phase of the same run (its history and best checkpoint go on; epochs continue).
+    """
     callbacks: list[Callback] = [NanGuard(run), History(run), Checkpoint(run, run_config, saved), *extra]
     callbacks += speed_callbacks(config, run, saved)
     if config.early_stopping_patience > 0:
@@ -185,6 +189,8 @@ def fit(
     )
     if config.resume:
         restore(trainer, run)
+    elif carry is not None:
+        continue_from(trainer, carry)
     trainer.fit()
     return trainer
 
@@ -197,6 +203,18 @@ def speed_callbacks(config: TrainConfig, run: RunDir, saved: nn.Module | None) -
     if config.target_accuracy is not None:
         callbacks.append(TargetAccuracy(run, config.target_accuracy, saved))
     return callbacks
+
+
+def continue_from(trainer: Trainer, earlier: Trainer) -> None:
+    """Start ``trainer`` where ``earlier`` (a previous phase) stopped: its history, epoch count and best
+    checkpoint (so ``best/`` is the best of the whole run) go on."""
+    trainer.history = list(earlier.history)
+    trainer.start_epoch = len(earlier.history)
+    states = {type(cb).__name__: cb.state_dict() for cb in earlier.callbacks if isinstance(cb, Checkpoint)}
+    resumed = any(cb.mark_pending for cb in earlier.callbacks if isinstance(cb, History))
+    for callback in trainer.callbacks:
+        if type(callback).__name__ in states or (resumed and isinstance(callback, History)):
+            callback.load_state_dict(states.get(type(callback).__name__, {}))
 
 
 def normalisation(model: nn.Module) -> dict[str, Any]:

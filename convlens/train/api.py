@@ -19,8 +19,8 @@ from convlens.runs import RunDir
 from convlens.train import _build, _models
 from convlens.train import distributed as dist_utils
 from convlens.train._device import Precision, default_device, describe, environment, resolve_precision
+from convlens.train.callbacks import FrozenNormsInEval
 from convlens.train.config import TrainConfig
-from convlens.train.events import Callback
 from convlens.train.trainer import Trainer
 
 log = logging.getLogger(__name__)
@@ -114,6 +114,10 @@ def _train_into(config: TrainConfig, run: RunDir, precision: Precision, main: bo
         from convlens.train.feature_mode import fit_on_features
 
         trainer, model = fit_on_features(config, splits, kind, precision, run, extra)
+    elif config.mode == "finetune" and config.head_epochs:
+        from convlens.train.finetune import fit_finetune
+
+        trainer, model = fit_finetune(config, splits, kind, precision, run, extra)
     else:
         trainer, model = _fit_model(config, splits, kind, precision, run, extra)
     if main:
@@ -139,15 +143,6 @@ def _fit_model(
         config, run, model, (train_loader, val_loader), kind, precision, run_config, extra=callbacks
     )
     return trainer, model
-
-
-class FrozenNormsInEval(Callback):
-    """Keeps frozen batch-norm layers in inference mode during training (as Keras does)."""
-
-    def before_epoch(self, trainer: Trainer) -> None:
-        from convlens.train.transfer import keep_frozen_norms_in_eval
-
-        keep_frozen_norms_in_eval(trainer.module)
 
 
 def finish(run: RunDir, history: list[dict[str, float]], config: TrainConfig | None = None) -> None:

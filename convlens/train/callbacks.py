@@ -62,6 +62,11 @@ class History(Callback):
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self._resumed = True  # called only when a run is resumed
 
+    @property
+    def mark_pending(self) -> bool:
+        """Resumed, and no epoch has run since (the next epoch, maybe another phase's, carries the mark)."""
+        return self._resumed
+
     def after_epoch(self, trainer: Trainer) -> None:
         if self._resumed:
             trainer.history[-1]["resumed"] = True
@@ -161,6 +166,15 @@ class Checkpoint(Callback):
         self._elapsed_before = float(state.get("wall_time_s", 0.0))
 
 
+class FrozenNormsInEval(Callback):
+    """Keeps frozen batch-norm layers in inference mode during training (as Keras does)."""
+
+    def before_epoch(self, trainer: Trainer) -> None:
+        from convlens.train.transfer import keep_frozen_norms_in_eval
+
+        keep_frozen_norms_in_eval(trainer.module)
+
+
 class ProgressBar(Callback):
     """A progress bar per epoch with the running loss, then a Keras-like line: time, step time, metrics."""
 
@@ -197,8 +211,12 @@ class ProgressBar(Callback):
         seconds = time.perf_counter() - self._started
         steps = max(1, len(trainer.train_loader))
         parts = [
-            f"{k} {v:.3g}" if k == "lr" else f"{k} {v:.4f}" for k, v in trainer.logs.items() if k != "epoch"
+            f"{k} {v:.3g}" if k == "lr" else f"{k} {v:.4f}"
+            for k, v in trainer.logs.items()
+            if k != "epoch" and isinstance(v, float)
         ]
+        if "phase" in trainer.logs:
+            parts.insert(0, str(trainer.logs["phase"]))
         _reporting.message(
             f"epoch {trainer.epoch + 1}/{trainer.epochs}  {seconds:.1f}s  {1000 * seconds / steps:.0f}ms/step  "
             + "  ".join(parts)

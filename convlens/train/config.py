@@ -45,10 +45,11 @@ class TrainConfig:
         image_size: side of the square input in pixels (default: the model's or the base's own input size,
             e.g. 150 for small_convnet as the book, 224 for efficientnet_lite0).
         batch_size: images per optimizer step (per process under DDP).
-        epochs: total number of epochs (a resumed run continues up to this number).
+        epochs: number of epochs (a resumed run continues up to this number); default by mode, see
+            :data:`MODE_EPOCHS` (30 as the book; 10 end-to-end epochs for ``finetune``, after the head epochs).
         optimizer: ``rmsprop`` (book), ``adam``, ``adamw`` or ``sgd`` (:data:`convlens.train.optim.OPTIMIZERS`).
         lr: learning rate (default per mode, see :data:`MODE_LR`; the book: 1e-4 from scratch, 2e-5 for a
-            frozen base, 1e-5 for fine-tuning).
+            frozen base, 1e-5 for fine-tuning; the head epochs of ``finetune`` use the features rate, 1e-4).
         augment: an augmentation preset name (``book``) or ``None``.
         dropout: dropout before the dense layer (0 turns it off; the book uses 0.5).
         seed: seed of every random number generator (weights, shuffling, augmentation, dropout).
@@ -57,6 +58,10 @@ class TrainConfig:
         early_stopping_patience: stop after this many epochs without a better ``val_loss`` (0: off).
         base: a pretrained base for transfer learning (e.g. ``efficientnet_lite0``, ``vgg16``).
         mode: ``scratch``, ``features``, ``frozen`` or ``finetune``.
+        head_epochs: ``finetune`` only: epochs that train the dense head on cached features before the base
+            is unfrozen (the book's way: train the head, then fine-tune); default 30 without ``init_from``
+            (the head then starts trained), 0 with it. The history has a ``phase`` column (``head``,
+            ``finetune``); ``epochs`` counts the fine-tuning epochs that follow.
         unfreeze_from: first layer trained again in ``finetune`` mode (default: the base's last block,
             ``block5_conv1`` for VGG16 as the book, ``blocks.11`` for efficientnet_lite0).
         init_from: a run folder whose weights start this run (a ``frozen`` run before fine-tuning).
@@ -88,7 +93,7 @@ class TrainConfig:
     out: str = "runs/run"
     image_size: int | None = None
     batch_size: int = 20
-    epochs: int = 30
+    epochs: int | None = None
     optimizer: str = "rmsprop"
     lr: float | None = None
     augment: str | None = None
@@ -99,6 +104,7 @@ class TrainConfig:
     early_stopping_patience: int = 0
     base: str | None = None
     mode: str = "scratch"
+    head_epochs: int | None = None
     unfreeze_from: str | None = None
     init_from: str | None = None
     pretrained: bool = True
@@ -121,11 +127,10 @@ class TrainConfig:
     def __post_init__(self) -> None:
         if self.recipe is not None:
             self._apply_recipe()
-        if self.image_size is None or self.lr is None or (self.mode == "finetune" and not self.unfreeze_from):
-            _choice("mode", self.mode, MODES)
-            from convlens.train.defaults import fill_defaults
+        _choice("mode", self.mode, MODES)
+        from convlens.train.defaults import fill_defaults
 
-            fill_defaults(self)
+        fill_defaults(self)
         self.validate()
 
     def validate(self) -> None:
@@ -136,6 +141,11 @@ class TrainConfig:
         _choice("mode", self.mode, MODES)
         if self.epochs < 1 or self.batch_size < 1 or not 8 <= self.image_size <= 4096:
             raise ConfigError("--epochs and --batch-size must be >= 1 and --image-size between 8 and 4096")
+        if self.head_epochs < 0 or (self.head_epochs and self.mode != "finetune"):
+            raise ConfigError(
+                f"--head-epochs {self.head_epochs}: give a number >= 0, and only with --mode finetune (--mode "
+                f"features trains the head alone)"
+            )
         if not 0.0 <= self.dropout < 1.0:  # also false for nan
             raise ConfigError(f"--dropout {self.dropout} must be in [0, 1)")
         if not (math.isfinite(self.lr) and self.lr > 0):
@@ -162,6 +172,12 @@ class TrainConfig:
         if self.target_accuracy is not None and not 0.0 < self.target_accuracy <= 1.0:
             raise ConfigError(
                 f"--target-accuracy {self.target_accuracy} must be a fraction in (0, 1], e.g. 0.82"
+            )
+        one_phase = self.schedule == "constant" and not self.warmup_epochs and self.target_accuracy is None
+        if self.head_epochs and not one_phase:
+            raise ConfigError(
+                "--schedule, --warmup-epochs and --target-accuracy apply to one training phase; --mode finetune "
+                "trains the head first: add --head-epochs 0, or fine-tune with --init-from a features run"
             )
 
     def _apply_recipe(self) -> None:

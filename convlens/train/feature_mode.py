@@ -16,7 +16,7 @@ from convlens.train._device import Precision
 from convlens.train.config import TrainConfig
 from convlens.train.features import FeatureCache, FeatureLoader, data_digest, extract_features, weights_digest
 from convlens.train.trainer import Trainer
-from convlens.train.transfer import set_trainable
+from convlens.train.transfer import FeatureClassifier, set_trainable
 
 log = logging.getLogger(__name__)
 
@@ -24,15 +24,23 @@ EXTRACT_BATCH = 50
 
 
 def split_features(
-    config: TrainConfig, base: nn.Module, splits: Any, precision: Precision, pool: bool = False
+    config: TrainConfig,
+    base: nn.Module,
+    splits: Any,
+    precision: Precision,
+    pool: bool = False,
+    names: tuple[str, ...] = ("train", "validation"),
 ) -> dict[str, torch.Tensor]:
-    """Features of every split, from the cache when present (rank 0 extracts, the other ranks wait and read)."""
+    """Features of the splits ``names`` (training needs no test features), from the cache when present (rank 0
+    extracts, the other ranks wait and read)."""
     from convlens.data import BatchLoader
 
     cache, norm = FeatureCache(), _build.normalisation(base)
     weights = weights_digest(base)
     out = {}
     for name, dataset in splits.items():
+        if name not in names:
+            continue
         key = FeatureCache.key(
             base=config.base,
             weights=weights,
@@ -54,7 +62,18 @@ def fit_on_features(
     config: TrainConfig, splits: Any, kind: str, precision: Precision, run: RunDir, extra: dict[str, Any]
 ) -> tuple[Trainer, nn.Module]:
     """Train ``DenseHead`` on cached features; checkpoints hold base + head, so a run needs no other weights."""
-    model = _models.transfer_model(config, num_outputs(kind, len(splits.classes)))
+    model, loaders, counts = head_on_features(config, splits, kind, precision)
+    run_config = _models.run_config(config, splits, kind, trainable=counts, **extra)
+    trainer = _build.fit(config, run, model.head, loaders, kind, precision, run_config, saved=model)
+    return trainer, model.eval()
+
+
+def head_on_features(
+    config: TrainConfig, splits: Any, kind: str, precision: Precision, model: FeatureClassifier | None = None
+) -> tuple[FeatureClassifier, tuple[FeatureLoader, FeatureLoader | None], dict[str, int]]:
+    """The transfer model (base frozen, on the device), loaders of its cached features and the parameter counts."""
+    if model is None:
+        model = _models.transfer_model(config, num_outputs(kind, len(splits.classes)))
     tensors_before = sum(1 for _ in model.parameters())
     set_trainable(model.base, False)  # only the head learns; the base runs once per image, in eval mode
     base, head = model.base.to(precision.device), model.head.to(precision.device)
@@ -62,13 +81,9 @@ def fit_on_features(
         base = base.to(memory_format=torch.channels_last)
     features = split_features(config, base, splits, precision, pool=not head.flatten)
     counts = _models.parameter_counts(model, tensors_before)
-    run_config = _models.run_config(config, splits, kind, trainable=counts, **extra)
     train_loader = FeatureLoader(features["train"], splits.train.labels, config.batch_size, True, config.seed)
     val = splits.validation
     val_loader = (
         FeatureLoader(features["validation"], val.labels, config.batch_size) if val is not None else None
     )
-    trainer = _build.fit(
-        config, run, head, (train_loader, val_loader), kind, precision, run_config, saved=model
-    )
-    return trainer, model.eval()
+    return model, (train_loader, val_loader), counts

@@ -83,9 +83,15 @@ def freeze_base(model: nn.Module) -> tuple[int, int]:
 
 
 def keep_frozen_norms_in_eval(model: nn.Module) -> None:
-    """Batch-norm layers whose weights are frozen keep their running statistics (as Keras does)."""
+    """Frozen layers run in inference mode while the rest trains.
+
+    Batch-norm layers whose weights are frozen keep their running statistics (as Keras does), and every module
+    whose weights are all frozen (the blocks before ``--unfreeze-from``, a frozen base) runs without dropout or
+    stochastic depth, as Keras' ``base_model(x, training=False)``: a frozen block is a fixed feature extractor.
+    """
     for module in model.modules():
-        if isinstance(module, _NORMS) and not any(p.requires_grad for p in module.parameters()):
+        params = list(module.parameters())
+        if not any(p.requires_grad for p in params) and (params or isinstance(module, _NORMS)):
             module.eval()
 
 

@@ -112,7 +112,7 @@ def test_features_mode_caches_and_reuses_features(image_folder, tmp_path):
     kw = {"base": "efficientnet_lite0", "mode": "features", "pretrained": False, "epochs": 2}
     first = train(tiny_config(image_folder, tmp_path / "f1", **kw))
     cached = sorted(cache_root().glob("*.safetensors"))
-    assert len(cached) == 3  # train, validation, test
+    assert len(cached) == 2  # train and validation: training reads no test features
     stamps = [p.stat().st_mtime_ns for p in cached]
     second = train(tiny_config(image_folder, tmp_path / "f2", **kw))
     assert [p.stat().st_mtime_ns for p in sorted(cache_root().glob("*.safetensors"))] == stamps

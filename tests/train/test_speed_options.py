@@ -211,3 +211,11 @@ def test_cli_run_with_the_new_options_records_them_and_stops_on_target(image_fol
     assert len(history) == 1 and 0 < history[0]["lr"] < 1e-4  # stopped after epoch 1, on the rising phase
     captured = capsys.readouterr()
     assert "reached the target 0.01; stopping" in captured.out + captured.err
+
+
+@pytest.mark.parametrize("option", [{"schedule": "cosine"}, {"warmup_epochs": 1.0}, {"target_accuracy": 0.9}])
+def test_one_phase_options_refuse_a_two_phase_finetune(tmp_path, option):
+    common = {"data": str(tmp_path), "mode": "finetune", "base": "efficientnet_lite0", **option}
+    with pytest.raises(ConfigError, match="--head-epochs 0"):
+        TrainConfig(**common)
+    assert TrainConfig(**common, head_epochs=0).head_epochs == 0
