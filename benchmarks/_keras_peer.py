@@ -37,7 +37,7 @@ def main() -> None:
     if args.threads:
         tf.config.threading.set_intra_op_parallelism_threads(args.threads)
     import keras
-    from keras import layers
+    from _keras_book import book_augmentation, book_convnet
 
     keras.utils.set_random_seed(0)
     size, batch = 150, 32
@@ -64,36 +64,9 @@ def main() -> None:
             os.path.join(args.split, "train"), image_size=(size, size), batch_size=batch, label_mode="binary",
             shuffle=True, seed=0,
         )  # fmt: skip
-        aug = keras.Sequential(
-            [
-                layers.Rescaling(1.0 / 255),
-                layers.RandomRotation(40 / 360, fill_mode="nearest"),
-                layers.RandomTranslation(0.2, 0.2, fill_mode="nearest"),
-                layers.RandomShear(0.2, 0.2, fill_mode="nearest"),
-                layers.RandomZoom(0.2, fill_mode="nearest"),
-                layers.RandomFlip("horizontal"),
-            ]
-        )
+        aug = book_augmentation(keras)
         data = ds.map(lambda x, y: (aug(x, training=True), y)).repeat()
-    model = keras.Sequential(
-        [
-            keras.Input((size, size, 3)),
-            layers.Conv2D(32, 3, activation="relu"),
-            layers.MaxPooling2D(2),
-            layers.Conv2D(64, 3, activation="relu"),
-            layers.MaxPooling2D(2),
-            layers.Conv2D(128, 3, activation="relu"),
-            layers.MaxPooling2D(2),
-            layers.Conv2D(128, 3, activation="relu"),
-            layers.MaxPooling2D(2),
-            layers.Flatten(),
-            layers.Dropout(0.5),
-            layers.Dense(512, activation="relu"),
-            layers.Dense(1, activation="sigmoid"),
-        ]
-    )
-    model.compile(loss="binary_crossentropy", optimizer=keras.optimizers.RMSprop(1e-4), metrics=["acc"])
-    assert model.count_params() == 3_453_121, model.count_params()
+    model = book_convnet(keras, size)
 
     marks = []
 

@@ -112,42 +112,16 @@ def run_keras(split: Path, epochs: int) -> dict:
     """The seed's model and augmentation in Keras 3 on TensorFlow-CPU, from JPEG files."""
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
     import keras
-    from keras import layers
+    from _keras_book import book_augmentation, book_convnet
 
     keras.utils.set_random_seed(0)
     t0 = time.perf_counter()
     ds = keras.utils.image_dataset_from_directory(
         split / "train", image_size=(SIZE, SIZE), batch_size=BATCH, label_mode="binary", shuffle=True, seed=0
     )
-    augment = keras.Sequential(
-        [
-            layers.Rescaling(1.0 / 255),
-            layers.RandomRotation(40 / 360, fill_mode="nearest"),
-            layers.RandomTranslation(0.2, 0.2, fill_mode="nearest"),
-            layers.RandomShear(0.2, 0.2, fill_mode="nearest"),
-            layers.RandomZoom(0.2, fill_mode="nearest"),
-            layers.RandomFlip("horizontal"),
-        ]
-    )
+    augment = book_augmentation(keras)
     ds = ds.map(lambda x, y: (augment(x, training=True), y))
-    model = keras.Sequential(
-        [
-            keras.Input((SIZE, SIZE, 3)),
-            layers.Conv2D(32, 3, activation="relu"),
-            layers.MaxPooling2D(2),
-            layers.Conv2D(64, 3, activation="relu"),
-            layers.MaxPooling2D(2),
-            layers.Conv2D(128, 3, activation="relu"),
-            layers.MaxPooling2D(2),
-            layers.Conv2D(128, 3, activation="relu"),
-            layers.MaxPooling2D(2),
-            layers.Flatten(),
-            layers.Dropout(0.5),
-            layers.Dense(512, activation="relu"),
-            layers.Dense(1, activation="sigmoid"),
-        ]
-    )
-    model.compile(loss="binary_crossentropy", optimizer=keras.optimizers.RMSprop(1e-4), metrics=["acc"])
+    model = book_convnet(keras, SIZE)
     model.fit(ds, epochs=epochs, verbose=0)
     total = time.perf_counter() - t0
     n = 2000 * epochs
