@@ -104,6 +104,9 @@ def train_command(
     ),
 ) -> None:
     """Train a classifier (scratch or transfer learning); writes checkpoints, history.csv and curves.png to --out."""
+    from convlens.data.builtin import check_source
+
+    check_source(data)  # a missing folder is refused before torch is imported
     from convlens import service
     from convlens.train import TrainConfig
 

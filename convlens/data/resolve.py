@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from convlens.data.builtin import builtin_pool, builtins
+from convlens.data.builtin import builtin_pool, builtins, check_source
 from convlens.data.cache import check_room, load_images
 from convlens.data.dataset import ArrayDataset, DataSplits, label_mode_for
 from convlens.data.folders import (
@@ -85,11 +85,7 @@ def resolve_dataset(
     if name in builtins and builtin_pool(name) is None:
         splits = _arrays_builtin(name, size, channels, val_fraction, seed)
     elif not folder.exists():
-        choices = ", ".join(builtins.names())
-        hint = builtins.did_you_mean(name).strip()
-        raise NotAnImageFolder(
-            f"{spec} is neither a folder nor a built-in dataset ({choices}){'; ' + hint if hint else ''}"
-        )
+        check_source(spec)
     elif not folder.is_dir():
         raise NotAnImageFolder(
             f"{spec} is a file; a dataset is a folder: <root>/[train/]<class>/<image>, a flat pool or a built-in"

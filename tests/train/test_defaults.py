@@ -83,7 +83,9 @@ def test_the_readme_transfer_commands_use_only_the_defaults(monkeypatch, tmp_pat
         raise SystemExit(0)
 
     monkeypatch.setattr(service, "train", fake_train)
+    monkeypatch.chdir(tmp_path)  # the commands' data folder exists (the command line refuses a missing one first)
     for command in commands:
+        (tmp_path / command[2]).mkdir(parents=True, exist_ok=True)
         options = {a for a in command[3:] if a.startswith("--")}
         assert options == {"--base", "--mode", "--out"}, command
         CliRunner().invoke(app, command[1:])

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from convlens._registry import Registry
+from convlens.errors import NotAnImageFolder
+
+if TYPE_CHECKING:
+    import numpy as np
 
 builtins: Registry = Registry("built-in dataset")
 
@@ -30,6 +33,7 @@ def digits_arrays() -> tuple[np.ndarray, np.ndarray, list[str]]:
     scikit-learn's digits are 8x8 with values 0–16; they are scaled to 0–255 and upscaled
     bilinearly to 28x28, the MNIST size, so MNIST-sized models run on them.
     """
+    import numpy as np
     import torch
     import torch.nn.functional as F
     from sklearn.datasets import load_digits
@@ -46,3 +50,20 @@ def builtin_pool(name: str) -> Path | None:
     if name in builtins and builtins.entry(name).meta.get("kind") == "pool":
         return builtins.get(name)()
     return None
+
+
+def check_source(spec: str | Path) -> None:
+    """Refuse ``spec`` when it is neither an existing path nor a built-in name (a cheap check, no torch), with the
+    built-in names and a near-miss hint.
+
+    Raises:
+        NotAnImageFolder: nothing by that name.
+    """
+    name = str(spec)
+    if name in builtins or Path(spec).expanduser().exists():
+        return
+    choices = ", ".join(builtins.names())
+    hint = builtins.did_you_mean(name).strip()
+    raise NotAnImageFolder(
+        f"{spec} is neither a folder nor a built-in dataset ({choices}){'; ' + hint if hint else ''}"
+    )
