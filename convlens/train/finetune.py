@@ -24,7 +24,7 @@ from convlens.labels import num_outputs
 from convlens.runs import RunDir
 from convlens.train import _build, _models
 from convlens.train._device import Precision
-from convlens.train.callbacks import FrozenNormsInEval
+from convlens.train.callbacks import BaseInInferenceMode
 from convlens.train.config import TrainConfig
 from convlens.train.defaults import HEAD_LR
 from convlens.train.events import Callback
@@ -126,7 +126,7 @@ def _fine_tune(
     counts = _models.parameter_counts(model, tensors_before)
     run_config = _models.run_config(config, splits, kind, trainable=counts, **extra)
     tune_config = dataclasses.replace(config, epochs=total_epochs(config), resume=head is None)
-    callbacks = [FrozenNormsInEval(), Phase("finetune")]
+    callbacks = [BaseInInferenceMode(), Phase("finetune")]
     trainer = _build.fit(
         tune_config,
         run,
