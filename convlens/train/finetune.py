@@ -7,6 +7,10 @@ blocks. So without ``--init-from``, ``head_epochs`` epochs train the head on cac
 features``, at :data:`~convlens.train.defaults.HEAD_LR`), then ``epochs`` epochs fine-tune the same model. One run
 folder, one history (a ``phase`` column: ``head``, ``finetune``), one ``config.json`` (``phases``); ``--resume``
 continues in either phase.
+
+Throughout, the base runs in inference mode (:func:`~convlens.train.transfer.base_in_inference_mode`): every
+batch-norm layer keeps its ImageNet statistics, the unfrozen ones' scales and shifts still train, and stochastic
+depth is off; only the dense head's dropout is on.
 """
 
 from __future__ import annotations
