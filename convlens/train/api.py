@@ -19,7 +19,7 @@ from convlens.runs import RunDir
 from convlens.train import _build, _models
 from convlens.train import distributed as dist_utils
 from convlens.train._device import Precision, default_device, describe, environment, resolve_precision
-from convlens.train.callbacks import FrozenNormsInEval
+from convlens.train.callbacks import BaseInInferenceMode
 from convlens.train.config import TrainConfig
 from convlens.train.trainer import Trainer
 
@@ -138,7 +138,7 @@ def _fit_model(
     )
     counts = _models.parameter_counts(model, sum(1 for _ in model.parameters()))
     run_config = _models.run_config(config, splits, kind, trainable=counts, **extra)
-    callbacks = [FrozenNormsInEval()] if config.mode in ("frozen", "finetune") else []
+    callbacks = [BaseInInferenceMode()] if config.mode in ("frozen", "finetune") else []
     trainer = _build.fit(
         config, run, model, (train_loader, val_loader), kind, precision, run_config, extra=callbacks
     )

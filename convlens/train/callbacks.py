@@ -166,13 +166,15 @@ class Checkpoint(Callback):
         self._elapsed_before = float(state.get("wall_time_s", 0.0))
 
 
-class FrozenNormsInEval(Callback):
-    """Keeps frozen batch-norm layers in inference mode during training (as Keras does)."""
+class BaseInInferenceMode(Callback):
+    """Runs a transfer model's base in inference mode while it trains: batch-norm running statistics kept (in
+    the unfrozen blocks too), no dropout or stochastic depth in the base; see
+    :func:`~convlens.train.transfer.base_in_inference_mode`."""
 
     def before_epoch(self, trainer: Trainer) -> None:
-        from convlens.train.transfer import keep_frozen_norms_in_eval
+        from convlens.train.transfer import base_in_inference_mode
 
-        keep_frozen_norms_in_eval(trainer.module)
+        base_in_inference_mode(trainer.module)
 
 
 class ProgressBar(Callback):

@@ -7,6 +7,10 @@ blocks. So without ``--init-from``, ``head_epochs`` epochs train the head on cac
 features``, at :data:`~convlens.train.defaults.HEAD_LR`), then ``epochs`` epochs fine-tune the same model. One run
 folder, one history (a ``phase`` column: ``head``, ``finetune``), one ``config.json`` (``phases``); ``--resume``
 continues in either phase.
+
+Throughout, the base runs in inference mode (:func:`~convlens.train.transfer.base_in_inference_mode`): every
+batch-norm layer keeps its ImageNet statistics, the unfrozen ones' scales and shifts still train, and stochastic
+depth is off; only the dense head's dropout is on.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from convlens.labels import num_outputs
 from convlens.runs import RunDir
 from convlens.train import _build, _models
 from convlens.train._device import Precision
-from convlens.train.callbacks import FrozenNormsInEval
+from convlens.train.callbacks import BaseInInferenceMode
 from convlens.train.config import TrainConfig
 from convlens.train.defaults import HEAD_LR
 from convlens.train.events import Callback
@@ -126,7 +130,7 @@ def _fine_tune(
     counts = _models.parameter_counts(model, tensors_before)
     run_config = _models.run_config(config, splits, kind, trainable=counts, **extra)
     tune_config = dataclasses.replace(config, epochs=total_epochs(config), resume=head is None)
-    callbacks = [FrozenNormsInEval(), Phase("finetune")]
+    callbacks = [BaseInInferenceMode(), Phase("finetune")]
     trainer = _build.fit(
         tune_config,
         run,

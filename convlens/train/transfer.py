@@ -82,17 +82,39 @@ def freeze_base(model: nn.Module) -> tuple[int, int]:
     return before, trainable_tensors(model)
 
 
-def keep_frozen_norms_in_eval(model: nn.Module) -> None:
-    """Frozen layers run in inference mode while the rest trains.
+def base_in_inference_mode(model: nn.Module) -> None:
+    """Run the pretrained base in inference mode while it trains (``--mode frozen`` and ``--mode finetune``).
 
-    Batch-norm layers whose weights are frozen keep their running statistics (as Keras does), and every module
-    whose weights are all frozen (the blocks before ``--unfreeze-from``, a frozen base) runs without dropout or
-    stochastic depth, as Keras' ``base_model(x, training=False)``: a frozen block is a fixed feature extractor.
+    Every batch-norm layer, in the unfrozen blocks too, normalises with its running (ImageNet) statistics and
+    leaves them unchanged, while the affine weights of the unfrozen ones still train; dropout, stochastic depth
+    and drop-connect inside the base are off. Only the dense head (its Dropout 0.5) runs in training mode. This
+    is Keras' fine-tuning advice (keep BatchNormalization layers in inference mode when unfreezing): a
+    fine-tuning batch of 20 images gives noisy batch statistics, and switching a block from running to batch
+    statistics changes the features the head was trained on. Issue #12: on CIFAR-10 (100 images per class),
+    without it the head phase's validation accuracy slid during fine-tuning and the fine-tuning epochs' train
+    loss jumped from 0.34 to 0.99 (benchmarks/RESULTS.md). With a frozen base it changes nothing: a wholly frozen
+    base already ran in inference mode.
+
+    Call after ``model.train()`` (the trainer does so at the start of each epoch). ``model`` is a
+    :class:`FeatureClassifier`, the fine-tuning tail on cached activations (``chain`` + ``head``) or a model
+    with ``get_classifier()``.
     """
+    head = _trained_head(model)
+    kept = {id(m) for m in head.modules()} if head is not None else set()
     for module in model.modules():
-        params = list(module.parameters())
-        if not any(p.requires_grad for p in params) and (params or isinstance(module, _NORMS)):
-            module.eval()
+        if module is model or (id(module) in kept and not isinstance(module, _NORMS)):
+            continue
+        module.training = False  # not .eval(): that would also switch the head's modules below ``module``
+
+
+def _trained_head(model: nn.Module) -> nn.Module | None:
+    """The part of ``model`` that runs in training mode: a :class:`DenseHead` or the classifier, if any."""
+    if isinstance(getattr(model, "head", None), DenseHead):  # FeatureClassifier, TailClassifier
+        return model.head
+    try:
+        return head_of(model)
+    except ConfigError:
+        return None
 
 
 class DenseHead(nn.Module):

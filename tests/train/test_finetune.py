@@ -8,7 +8,6 @@ import json
 import pytest
 import torch
 from safetensors.torch import load_file
-from torch import nn
 
 from convlens.train import TrainConfig, train
 from convlens.train.evaluate import evaluate_run
@@ -48,17 +47,33 @@ def test_head_epochs_then_fine_tuning_in_one_history(image_folder, tmp_path):
     assert evaluate_run(run.out, progress=False)["count"] == 8
 
 
-def test_frozen_layers_stay_in_inference_mode(image_folder, tmp_path):
-    """Keras-like: the layers before --unfreeze-from keep their batch-norm statistics."""
-    run = train(config(image_folder, tmp_path / "run", head_epochs=1, epochs=1))
-    base = run.model.base
-    # untrained weights: every running mean starts at 0 and every running variance at 1
-    before = nn.ModuleList([base.stem, *base.blocks[:11]])  # the layers before blocks.11
-    frozen = [m for m in before.modules() if isinstance(m, nn.BatchNorm2d)]
-    assert len(frozen) > 20 and all(int(m.num_batches_tracked) == 0 for m in frozen)
-    assert all(torch.equal(m.running_var, torch.ones_like(m.running_var)) for m in frozen)
-    assert all(torch.equal(m.running_mean, torch.zeros_like(m.running_mean)) for m in frozen)
-    assert not torch.equal(base.blocks[15].project.bn.running_mean, torch.zeros(320))
+@pytest.mark.parametrize("augment", [None, "book"])  # on cached activations, and end to end
+def test_the_base_stays_in_inference_mode(image_folder, tmp_path, monkeypatch, augment):
+    """Keras' fine-tuning advice: every batch-norm layer keeps its running statistics, the unfrozen blocks' too,
+    while their weights (batch-norm shifts and scales included) train."""
+    after: dict[str, torch.Tensor] = {}  # the base after the fine-tuning epoch (the run may restore the best)
+    original = Trainer.run_epoch
+
+    def run_epoch(self, epoch):
+        original(self, epoch)
+        after.update({k: v.clone() for k, v in self.module.state_dict().items()})
+
+    monkeypatch.setattr(Trainer, "run_epoch", run_epoch)
+    train(config(image_folder, tmp_path / "run", head_epochs=1, epochs=1, augment=augment))
+    # the last epoch trained blocks.11 on, on cached activations (chain.0 = blocks.11) or end to end
+    first = "chain.0." if augment is None else "base.blocks.11."
+    assert first + "expand.bn.running_mean" in after
+    # untrained weights: every running mean and batch-norm shift starts at 0, every running variance at 1
+    means = [v for k, v in after.items() if k.endswith("running_mean")]
+    variances = [v for k, v in after.items() if k.endswith("running_var")]
+    assert len(means) > 10 and all(torch.equal(v, torch.zeros_like(v)) for v in means)
+    assert all(torch.equal(v, torch.ones_like(v)) for v in variances)
+    assert all(int(v) == 0 for k, v in after.items() if k.endswith("num_batches_tracked"))
+    shift = after[first + "expand.bn.bias"]
+    assert not torch.equal(shift, torch.zeros_like(shift))  # trained
+    if augment is not None:
+        frozen = after["base.blocks.10.expand.bn.bias"]
+        assert torch.equal(frozen, torch.zeros_like(frozen))
 
 
 class Killed(Exception):

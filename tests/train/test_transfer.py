@@ -7,7 +7,14 @@ import torch
 
 from convlens.errors import ConfigError
 from convlens.train.features import FeatureCache, FeatureLoader
-from convlens.train.transfer import DenseHead, freeze_base, trainable_tensors, unfreeze_from
+from convlens.train.transfer import (
+    DenseHead,
+    base_in_inference_mode,
+    freeze_base,
+    trainable_tensors,
+    unfreeze_from,
+    with_dense_head,
+)
 
 from .conftest import TinyNet
 
@@ -89,3 +96,25 @@ def test_vgg16_transfer_counts_match_the_book():
     assert freeze_base(model) == (30, 4)
     unfreeze_from(model, "block5_conv1")
     assert trainable_tensors(model) == 10
+
+
+def test_base_in_inference_mode_leaves_only_the_head_training():
+    """Batch norm (unfrozen or not), dropout and stochastic depth in the base off; the head's Dropout on."""
+    from convlens.models.efficientnet_lite import MBConv, efficientnet_lite0
+    from convlens.train.tail import TailClassifier
+
+    model = with_dense_head(efficientnet_lite0(10, (3, 32, 32), include_top=False), 10, (3, 32, 32))
+    unfreeze_from(model, "blocks.11")
+    model.train()
+    base_in_inference_mode(model)
+    assert model.training and model.head.training and model.head.dropout.training
+    assert not any(m.training for m in model.base.modules())
+    assert any(m.drop_path > 0 for m in model.base.modules() if isinstance(m, MBConv))
+    x = torch.rand(2, 3, 32, 32)
+    assert torch.equal(model(x), model(x)) is False  # the head's dropout
+    assert torch.equal(model.base.forward_features(x), model.base.forward_features(x))  # no stochastic depth
+
+    tail = TailClassifier(list(model.base.blocks[11:]), model.head)
+    tail.train()
+    base_in_inference_mode(tail)
+    assert model.head.dropout.training and not any(m.training for m in tail.chain.modules())
