@@ -34,12 +34,18 @@ def no_problems(page) -> None:
     assert page.log.problems() == {}, page.log.problems()
 
 
-def test_explain_the_elephant(browser, origin, elephant, artifacts_dir):
+def explained(browser, origin, photo, shows: str):
+    """The Explain page after uploading ``photo``, once its top-k lists ``shows``."""
     page = open_app(browser, origin)
     page.set_default_timeout(TIMEOUT_MS)
-    page.set_input_files("#image", str(elephant))
+    page.set_input_files("#image", str(photo))
     page.click("button[type=submit]")
-    page.wait_for_selector(".top-k >> text=African_elephant")
+    page.wait_for_selector(f".top-k >> text={shows}")
+    return page
+
+
+def test_explain_the_elephant(browser, origin, elephant, artifacts_dir):
+    page = explained(browser, origin, elephant, "African_elephant")
     page.wait_for_selector("img.blend[data-blended^='jet@']")
     width = page.eval_on_selector("img.blend", "img => img.naturalWidth")
     assert width == 500  # the blend is drawn at the photo's size (500x375)
@@ -73,11 +79,7 @@ def test_explain_the_elephant(browser, origin, elephant, artifacts_dir):
 
 
 def test_pick_a_class_from_the_top_k(browser, origin, elephant, artifacts_dir):
-    page = open_app(browser, origin)
-    page.set_default_timeout(TIMEOUT_MS)
-    page.set_input_files("#image", str(elephant))
-    page.click("button[type=submit]")
-    page.wait_for_selector(".top-k >> text=water_buffalo")
+    page = explained(browser, origin, elephant, "water_buffalo")
     page.click("tr:has-text('water_buffalo') button[data-explain-class]")
     page.wait_for_selector(".overlay-figure .class-name:text-is('water_buffalo')")
     page.wait_for_selector("img.blend[data-blended]")
