@@ -24,6 +24,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import shlex
 import statistics
 import subprocess
@@ -75,28 +76,34 @@ def book_split(tmp: Path, per_class: tuple[int, int, int]) -> Path:
     return tmp / "split"
 
 
-def timed(cmd: list[str], env: dict[str, str]) -> float:
-    """Run ``cmd``; its wall seconds (a failure stops the benchmark with the command's error output)."""
-    started = time.perf_counter()
+def children_cpu_s() -> float:
+    """CPU seconds of every finished child so far (less sensitive than wall time to a shared machine's load)."""
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
+def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Run ``cmd``; its wall and CPU seconds (a failure stops the benchmark with the command's error output)."""
+    started, cpu = time.perf_counter(), children_cpu_s()
     done = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False, cwd=REPO)
     if done.returncode != 0:
         raise SystemExit(f"failed: {shlex.join(cmd)}\n{done.stderr[-3000:]}")
-    return time.perf_counter() - started
+    return time.perf_counter() - started, children_cpu_s() - cpu
 
 
-def run_ours(task: dict, data: str, options: str, seed: int, tmp: Path) -> dict:
-    """One fresh train + evaluate; the figures read back from the run folder."""
+def run_ours(task: dict, data: str, options: str, seed: int, tmp: Path, finish: bool) -> dict:
+    """One fresh train (stopped on the target) + evaluate; with ``finish``, then the rest of the schedule."""
     out = tmp / f"run_{seed}"
     env = {**os.environ, "CONVLENS_CACHE": str(tmp / f"cache_{seed}")}  # cold decode, as a first run
     train = [sys.executable, "-m", "convlens", "train", data, "--model", task["model"], "--out", str(out)]
-    train += shlex.split(f"{task['fixed']} {options} --seed {seed} --no-progress --overwrite")
-    train += ["--target-accuracy", str(task["target"])]
-    train_s = timed(train, env)
-    eval_s = timed([sys.executable, "-m", "convlens", "evaluate", str(out), "--no-progress"], env)
+    train += shlex.split(f"{task['fixed']} {options} --seed {seed} --no-progress")
+    evaluate = [sys.executable, "-m", "convlens", "evaluate", str(out), "--no-progress"]
+    train_s, train_cpu = timed([*train, "--overwrite", "--target-accuracy", str(task["target"])], env)
+    eval_s, eval_cpu = timed(evaluate, env)
     history = json.loads((out / "history.json").read_text())
     chosen = json.loads((out / "config.json").read_text())
     test = json.loads((out / "metrics_test.json").read_text())["accuracy"]
-    return {
+    result = {
         "seed": seed,
         "epochs_run": len(history),
         "chosen_epoch": chosen.get("epoch"),
@@ -104,10 +111,20 @@ def run_ours(task: dict, data: str, options: str, seed: int, tmp: Path) -> dict:
         "test_acc": test,
         "reached": test >= task["target"],
         "wall_s": round(train_s + eval_s, 1),
+        "cpu_s": round(train_cpu + eval_cpu, 1),
         # training + validation per epoch, as the checkpoint records it (start-up and decoding excluded)
         "per_epoch_s": round(chosen["wall_time_s"] / chosen["epoch"], 1),
         "load": round(os.getloadavg()[0], 2),
     }
+    if finish:  # the rest of the schedule (a resume follows the same curve), then the final model on test
+        rest_s, _ = timed([*train, "--resume"], env)
+        timed(evaluate, env)
+        history = json.loads((out / "history.json").read_text())
+        result["final_epochs"] = len(history)
+        result["final_test_acc"] = json.loads((out / "metrics_test.json").read_text())["accuracy"]
+        result["final_wall_s"] = round(train_s + eval_s + rest_s, 1)
+        result["val_acc_by_epoch"] = [round(h.get("val_acc", 0.0), 4) for h in history]
+    return result
 
 
 def run_keras(split: Path, epochs: int, steps: int) -> dict:
@@ -123,6 +140,7 @@ def run_keras(split: Path, epochs: int, steps: int) -> dict:
     result = json.loads(lines[-1][len("RESULT ") :])
     last = result["epochs"][-1]
     result["recipe_s"] = round(result["startup_s"] + KERAS_RECIPE_IMAGES / last["img_s"], 0)
+    result["recipe_cpu_s"] = round(KERAS_RECIPE_IMAGES / last["img_cpu_s"], 0)  # start-up's CPU left out
     return result
 
 
@@ -147,6 +165,8 @@ def summarise(task_name: str, task: dict, runs: list[dict], keras: dict | None) 
         summary["per_epoch_ratio"] = round(ours_img_s / keras["epochs"][-1]["img_s"], 2)
         if walls:
             summary["time_to_accuracy_ratio"] = round(statistics.median(walls) / keras["recipe_s"], 3)
+            cpus = [r["cpu_s"] for r in runs if r["reached"]]
+            summary["time_to_accuracy_cpu_ratio"] = round(statistics.median(cpus) / keras["recipe_cpu_s"], 3)
     return summary
 
 
@@ -157,6 +177,9 @@ def main() -> None:
     parser.add_argument("--keras-epochs", type=int, default=2, help="Keras epochs timed (0: no Keras peer).")
     parser.add_argument("--quick", action="store_true", help="Smoke check: 20/10/10 cats per class, 64 px.")
     parser.add_argument("--json", type=Path, help="Also write the summary here.")
+    parser.add_argument(
+        "--finish", action="store_true", help="After the target, train to the last epoch: the final test accuracy."
+    )
     parser.add_argument("ours", nargs=argparse.REMAINDER, help="After --: our training options instead.")
     args = parser.parse_args()
     task = dict(TASKS[args.task])
@@ -177,7 +200,7 @@ def main() -> None:
             data = DATA / "mnist"
         runs = []
         for seed in args.seeds:
-            runs.append(run_ours(task, str(data), ours, seed, tmp))
+            runs.append(run_ours(task, str(data), ours, seed, tmp, args.finish))
             print(json.dumps(runs[-1]), flush=True)
         keras = None
         if args.task == "cats" and args.keras_epochs > 0:

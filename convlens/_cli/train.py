@@ -102,6 +102,12 @@ def train_command(
         None,
         help="A named preset for the options left at their defaults: book (RMSprop 1e-4, 100 epochs, ...).",
     ),
+    compile: bool = typer.Option(
+        False, "--compile", help="Compile the training step (torch.compile; kernels cached for the next run)."
+    ),
+    prefetch: int = typer.Option(
+        1, help="Batches made ahead in a background thread while a step runs (0: off)."
+    ),
 ) -> None:
     """Train a classifier (scratch or transfer learning); writes checkpoints, history.csv and curves.png to --out."""
     from convlens.data.builtin import check_source

@@ -10,6 +10,7 @@ import torch
 
 from convlens.data.augment import Augmentation, augment_batch
 from convlens.data.dataset import ArrayDataset
+from convlens.data.prefetch import prefetch
 
 
 class BatchLoader:
@@ -29,6 +30,7 @@ class BatchLoader:
         channels_last: return ``x`` in ``torch.channels_last`` memory format.
         pin_memory: pin batches for fast copies to a GPU.
         indices: use only these rows of ``dataset`` (e.g. one DDP rank's share).
+        prefetch: make up to this many batches ahead in a background thread (0: none); the batches are the same.
     """
 
     def __init__(
@@ -44,6 +46,7 @@ class BatchLoader:
         channels_last: bool = False,
         pin_memory: bool = False,
         indices: Sequence[int] | None = None,
+        prefetch: int = 0,
     ) -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, not {batch_size}")
@@ -59,6 +62,7 @@ class BatchLoader:
         self.channels_last = channels_last
         self.pin_memory = pin_memory and torch.cuda.is_available()
         self.indices = np.arange(len(dataset)) if indices is None else np.asarray(indices, dtype=np.int64)
+        self.prefetch = prefetch
         self.epoch = 0
 
     def set_epoch(self, epoch: int) -> None:
@@ -77,6 +81,10 @@ class BatchLoader:
         return self.indices[rng.permutation(len(self.indices))]
 
     def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        batches = self._batches()
+        return prefetch(batches, self.prefetch) if self.prefetch > 0 else batches
+
+    def _batches(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         order = self.order()
         generator = torch.Generator().manual_seed(self.seed * 1_000_003 + self.epoch)
         for b in range(len(self)):

@@ -144,6 +144,7 @@ def make_loader(
             channels_last=precision.channels_last,
             pin_memory=precision.device.type == "cuda",
             indices=indices,
+            prefetch=config.prefetch if train else 0,
         )
 
     if train and dist_utils.is_distributed():
@@ -186,6 +187,7 @@ def fit(
         config.epochs,
         precision,
         callbacks,
+        compile=config.compile,
     )
     if config.resume:
         restore(trainer, run)

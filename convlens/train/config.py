@@ -30,6 +30,8 @@ RESUMABLE_CHANGES = frozenset(
         "tensorboard",
         "report",
         "target_accuracy",
+        "compile",
+        "prefetch",
     }
 )
 
@@ -86,6 +88,9 @@ class TrainConfig:
             run's weights.
         recipe: a named preset of options (``book``: the seed's RMSprop 1e-4 recipe), filling the options left
             at their defaults.
+        compile: run the training step through ``torch.compile`` (:mod:`convlens.train.compile`); the compiled
+            kernels are cached on disk so the next run of the same network starts fast.
+        prefetch: batches the training loader makes ahead in a background thread (0: none).
     """
 
     data: str = ""
@@ -122,6 +127,8 @@ class TrainConfig:
     label_smoothing: float = 0.0
     target_accuracy: float | None = None
     recipe: str | None = None
+    compile: bool = False
+    prefetch: int = 1
     model_kwargs: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -167,6 +174,8 @@ class TrainConfig:
             math.isfinite(self.weight_decay) and self.weight_decay >= 0
         ):
             raise ConfigError(f"--weight-decay {self.weight_decay} must be a number >= 0")
+        if not 0 <= self.prefetch <= 64:
+            raise ConfigError(f"--prefetch {self.prefetch} must be a number of batches from 0 to 64")
         if not 0.0 <= self.label_smoothing < 1.0:
             raise ConfigError(f"--label-smoothing {self.label_smoothing} must be in [0, 1)")
         if self.target_accuracy is not None and not 0.0 < self.target_accuracy <= 1.0:

@@ -46,9 +46,14 @@ class Trainer:
         epochs: int,
         precision: Precision,
         callbacks: Sequence[Callback] = (),
+        compile: bool = False,
     ) -> None:
         self.module = model
         self.model = dist_utils.wrap_ddp(model, precision.device)
+        if compile:  # the training step only; validation and checkpoints use ``module`` (the same weights)
+            from convlens.train.compile import compile_model
+
+            self.model = compile_model(self.model, precision.device)
         self.optimizer = optimizer
         self.loss_fn = loss_fn
         self.train_loader = train_loader
