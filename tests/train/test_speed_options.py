@@ -165,12 +165,25 @@ def test_recipe_book_is_the_seeds_rmsprop_recipe_and_given_options_win():
     assert options(recipe="book", lr=1e-3).lr == 1e-3
 
 
+def test_recipe_fast_is_adam_onecycle_with_the_books_augmentation():
+    config = options(recipe="fast", model="small_convnet")
+    assert (config.optimizer, config.lr, config.schedule, config.batch_size, config.epochs) == (
+        "adam",
+        1e-3,
+        "onecycle",
+        64,
+        60,
+    )
+    assert (config.augment, config.dropout, config.init) == ("book", 0.5, "keras")
+    assert options(recipe="fast", epochs=30).epochs == 30
+
+
 @pytest.mark.parametrize(
     "bad, message",
     [
         ({"schedule": "step"}, "--schedule 'step' is not one of"),
         ({"init": "he"}, "--init 'he' is not one of"),
-        ({"recipe": "fast"}, "--recipe 'fast' is not one of"),
+        ({"recipe": "quick"}, "--recipe 'quick' is not one of"),
         ({"warmup_epochs": -1.0}, "--warmup-epochs"),
         ({"warmup_epochs": 31.0}, "--warmup-epochs"),
         ({"weight_decay": -0.1}, "--weight-decay"),
