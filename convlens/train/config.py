@@ -128,7 +128,7 @@ class TrainConfig:
     target_accuracy: float | None = None
     recipe: str | None = None
     compile: bool = False
-    prefetch: int = 1
+    prefetch: int = 0
     model_kwargs: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

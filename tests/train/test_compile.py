@@ -64,5 +64,5 @@ def test_prefetch_is_checked_and_may_change_on_resume():
 
     with pytest.raises(ConfigError, match="--prefetch"):
         TrainConfig(data="x", prefetch=-1)
-    assert TrainConfig(data="x").prefetch == 1 and not TrainConfig(data="x").compile
+    assert TrainConfig(data="x").prefetch == 0 and not TrainConfig(data="x").compile
     assert {"prefetch", "compile"} <= RESUMABLE_CHANGES  # how a step is run, not what is trained
