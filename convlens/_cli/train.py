@@ -107,7 +107,7 @@ def train_command(
         False, "--compile", help="Compile the training step (torch.compile; kernels cached for the next run)."
     ),
     prefetch: int = typer.Option(
-        1, help="Batches made ahead in a background thread while a step runs (0: off)."
+        0, help="Batches made ahead in a background thread while a step runs (default 0: off)."
     ),
 ) -> None:
     """Train a classifier (scratch or transfer learning); writes checkpoints, history.csv and curves.png to --out."""

@@ -66,3 +66,16 @@ def test_prefetch_is_checked_and_may_change_on_resume():
         TrainConfig(data="x", prefetch=-1)
     assert TrainConfig(data="x").prefetch == 0 and not TrainConfig(data="x").compile
     assert {"prefetch", "compile"} <= RESUMABLE_CHANGES  # how a step is run, not what is trained
+
+
+
+def test_the_train_command_defaults_are_the_configs():
+    import inspect
+
+    from convlens._cli.train import train_command
+    from convlens.train import TrainConfig
+
+    defaults = TrainConfig(data="x")
+    signature = inspect.signature(train_command).parameters
+    for name in ("prefetch", "compile", "schedule", "init", "label_smoothing"):
+        assert signature[name].default.default == getattr(defaults, name), name
