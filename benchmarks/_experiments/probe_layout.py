@@ -1,4 +1,5 @@
 """fp32 training step of small_convnet at 150 px, batch 64: NCHW against channels_last (wall and CPU seconds)."""
+
 import os
 import sys
 import time
@@ -42,4 +43,7 @@ def run(channels_last: bool) -> tuple[float, float]:
 for round_ in range(2):
     for cl in (False, True):
         img_s, img_cpu_s = run(cl)
-        print(f"round {round_} {'channels_last' if cl else 'NCHW         '} {img_s:6.1f} img/s {img_cpu_s:6.1f} img/cpu-s", flush=True)
+        print(
+            f"round {round_} {'channels_last' if cl else 'NCHW         '} {img_s:6.1f} img/s {img_cpu_s:6.1f} img/cpu-s",
+            flush=True,
+        )

@@ -68,7 +68,6 @@ def test_prefetch_is_checked_and_may_change_on_resume():
     assert {"prefetch", "compile"} <= RESUMABLE_CHANGES  # how a step is run, not what is trained
 
 
-
 def test_the_train_command_defaults_are_the_configs():
     import inspect
 
