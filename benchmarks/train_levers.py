@@ -14,13 +14,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from time_to_accuracy import timed  # this folder is on sys.path when a benchmark runs as a script
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO.parent / "shared/data/dogs-vs-cats/raw"
@@ -35,22 +34,13 @@ CONFIGS = {
 }
 
 
-def cpu_s() -> float:
-    used = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return used.ru_utime + used.ru_stime
-
-
 def train(split: Path, out: Path, extra: list[str], epochs: int, env: dict[str, str]) -> dict:
     cmd = [sys.executable, "-m", "convlens", "train", str(split), "--out", str(out), *COMMON.split()]
-    cmd += ["--epochs", str(epochs), "--no-progress", "--overwrite", *extra]
-    wall, cpu = time.perf_counter(), cpu_s()
-    done = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=REPO, check=False)
-    if done.returncode != 0:
-        raise SystemExit(f"{' '.join(cmd)} failed:\n{done.stderr[-3000:]}")
+    wall_s, cpu_s = timed([*cmd, "--epochs", str(epochs), "--no-progress", "--overwrite", *extra], env)
     history = json.loads((out / "history.json").read_text())
     return {
-        "wall_s": round(time.perf_counter() - wall, 1),
-        "cpu_s": round(cpu_s() - cpu, 1),
+        "wall_s": round(wall_s, 1),
+        "cpu_s": round(cpu_s, 1),
         "loss_last": round(history[-1]["loss"], 4),
         "load": round(os.getloadavg()[0], 2),
     }

@@ -75,10 +75,10 @@ def book_split(raw: Path, out: Path) -> Path:
 
 
 def run_stage(
-    name: str, data: Path, out: Path, epochs: int | None, unfreeze_from: str | None, book: bool = False
+    name: str, stage: dict, data: Path, out: Path, epochs: int | None, unfreeze_from: str | None
 ) -> dict:
-    """Train one stage, evaluate it on the test split, return its row of the summary."""
-    options = dict(BOOK_AUGMENT if (book and name == "augment") else STAGES[name])
+    """Train one stage with its ``stage`` options, evaluate it on the test split, return its summary row."""
+    options = dict(stage)
     if epochs:
         options["epochs"] = epochs
     if name == "finetune":
@@ -145,14 +145,10 @@ def main() -> None:
     epochs = parse_epochs(args.epochs)
     summary_path = args.out / "summary.json"
     rows = {r["stage"]: r for r in json.loads(summary_path.read_text())} if summary_path.exists() else {}
+    stages = {**STAGES, "augment": BOOK_AUGMENT} if args.augment_recipe == "book" else STAGES
     for stage in args.stages.split(","):
         rows[stage] = run_stage(
-            stage,
-            data,
-            args.out,
-            epochs.get(stage),
-            args.unfreeze_from or default_unfreeze(),
-            book=args.augment_recipe == "book",
+            stage, stages[stage], data, args.out, epochs.get(stage), args.unfreeze_from or default_unfreeze()
         )
         write_summary(args.out, [rows[s] for s in STAGES if s in rows])
 

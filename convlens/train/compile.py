@@ -16,11 +16,14 @@ from torch import nn
 from convlens._paths import cache_root
 from convlens.errors import ConfigError
 
-COMPILERS = ("CXX", "g++", "clang++", "c++")
+COMPILERS = ("g++", "clang++", "c++")  # looked up on PATH unless $CXX names one
 
 
 def inductor_cache() -> str:
-    """The folder of compiled artefacts: ``$TORCHINDUCTOR_CACHE_DIR`` when set, else ``<cache>/inductor``."""
+    """The folder of compiled artefacts: ``$TORCHINDUCTOR_CACHE_DIR`` when set, else ``<cache>/inductor``.
+
+    Inductor reads its cache folder only from that variable (and sets it itself when unset), so this sets it once.
+    """
     return os.environ.setdefault("TORCHINDUCTOR_CACHE_DIR", str(cache_root("inductor")))
 
 
@@ -38,4 +41,4 @@ def _cxx() -> str | None:
     explicit = os.environ.get("CXX")
     if explicit:
         return shutil.which(explicit)
-    return next((found for name in COMPILERS[1:] if (found := shutil.which(name))), None)
+    return next((found for name in COMPILERS if (found := shutil.which(name))), None)
