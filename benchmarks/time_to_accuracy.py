@@ -91,20 +91,24 @@ def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
     return time.perf_counter() - started, children_cpu_s() - cpu
 
 
-def run_ours(task: dict, data: str, options: str, seed: int, tmp: Path, finish: bool) -> dict:
-    """One fresh train (stopped on the target) + evaluate; with ``finish``, then the rest of the schedule."""
+def run_ours(
+    task: dict, data: str, options: str, seed: int, tmp: Path, finish: bool, stop_val: float
+) -> dict:
+    """One fresh train (stopped once validation reaches ``stop_val``) + evaluate; with ``finish``, then the rest
+    of the schedule."""
     out = tmp / f"run_{seed}"
     env = {**os.environ, "CONVLENS_CACHE": str(tmp / f"cache_{seed}")}  # cold decode, as a first run
     train = [sys.executable, "-m", "convlens", "train", data, "--model", task["model"], "--out", str(out)]
     train += shlex.split(f"{task['fixed']} {options} --seed {seed} --no-progress")
     evaluate = [sys.executable, "-m", "convlens", "evaluate", str(out), "--no-progress"]
-    train_s, train_cpu = timed([*train, "--overwrite", "--target-accuracy", str(task["target"])], env)
+    train_s, train_cpu = timed([*train, "--overwrite", "--target-accuracy", str(stop_val)], env)
     eval_s, eval_cpu = timed(evaluate, env)
     history = json.loads((out / "history.json").read_text())
     chosen = json.loads((out / "config.json").read_text())
     test = json.loads((out / "metrics_test.json").read_text())["accuracy"]
     result = {
         "seed": seed,
+        "stop_val": stop_val,
         "epochs_run": len(history),
         "chosen_epoch": chosen.get("epoch"),
         "best_val_acc": max(h.get("val_acc", 0.0) for h in history),
@@ -178,7 +182,15 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="Smoke check: 20/10/10 cats per class, 64 px.")
     parser.add_argument("--json", type=Path, help="Also write the summary here.")
     parser.add_argument(
-        "--finish", action="store_true", help="After the target, train to the last epoch: the final test accuracy."
+        "--finish",
+        action="store_true",
+        help="After the target, train to the last epoch: the final test accuracy.",
+    )
+    parser.add_argument(
+        "--stop-val",
+        type=float,
+        help="Stop training once validation accuracy reaches this (default: the task's target). Above the target "
+        "it is a margin for the gap between validation and test; the run counts only if test reaches the target.",
     )
     parser.add_argument("ours", nargs=argparse.REMAINDER, help="After --: our training options instead.")
     args = parser.parse_args()
@@ -200,7 +212,8 @@ def main() -> None:
             data = DATA / "mnist"
         runs = []
         for seed in args.seeds:
-            runs.append(run_ours(task, str(data), ours, seed, tmp, args.finish))
+            stop_val = args.stop_val or task["target"]
+            runs.append(run_ours(task, str(data), ours, seed, tmp, args.finish, stop_val))
             print(json.dumps(runs[-1]), flush=True)
         keras = None
         if args.task == "cats" and args.keras_epochs > 0:

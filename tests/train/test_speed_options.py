@@ -152,7 +152,7 @@ def test_target_accuracy_adds_its_callbacks_and_a_constant_schedule_adds_none(tm
 
 def test_recipe_book_is_the_seeds_rmsprop_recipe_and_given_options_win():
     config = options(recipe="book", model="small_convnet")
-    assert (config.optimizer, config.lr, config.batch_size, config.epochs) == ("rmsprop", 1e-4, 32, 100)
+    assert (config.optimizer, config.lr, config.batch_size, config.epochs) == ("rmsprop", 1e-4, 32, 160)
     assert (config.augment, config.dropout, config.init, config.schedule) == (
         "book",
         0.5,
