@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from convlens.data.builtin import builtin_pool, builtins, check_source
-from convlens.data.cache import check_room, load_images
+from convlens.data.cache import load_images
 from convlens.data.dataset import ArrayDataset, DataSplits, label_mode_for
 from convlens.data.folders import (
     check_split_classes,
@@ -21,6 +21,7 @@ from convlens.data.folders import (
 from convlens.data.images import INTERPOLATIONS, check_target_size
 from convlens.data.mnist import is_mnist_folder, load_mnist
 from convlens.data.resize import resize_arrays
+from convlens.data.room import check_room
 from convlens.errors import ConfigError, DataError, NotAnImageFolder
 
 log = logging.getLogger(__name__)

@@ -234,15 +234,16 @@ def test_absurd_image_sizes_are_config_errors(split_folder, tmp_path, size):
 def test_decoded_images_must_fit_the_disk_or_the_memory(split_folder, tmp_path, monkeypatch):
     from collections import namedtuple
 
+    from convlens.data import room
     from convlens.errors import ConfigError
 
-    monkeypatch.setattr(cache_module, "available_memory", lambda: 2 * 64 * 64 * 3)  # room for 1 of 8
+    monkeypatch.setattr(room, "available_memory", lambda: 2 * 64 * 64 * 3)  # room for 1 of 8
     with pytest.raises(
         ConfigError, match=r"8 images at 64x64x3 need 98.3 KB, more than 50% of the free memory"
     ):
         resolve_dataset(split_folder, image_size=64, cache_dir=False, progress=False)
     usage = namedtuple("usage", "total used free")
-    monkeypatch.setattr(cache_module.shutil, "disk_usage", lambda _: usage(10**6, 10**6 - 1000, 1000))
+    monkeypatch.setattr(room.shutil, "disk_usage", lambda _: usage(10**6, 10**6 - 1000, 1000))
     with pytest.raises(
         ConfigError, match=r"need 98.3 KB, more than the free disk space .*smaller --image-size"
     ):
