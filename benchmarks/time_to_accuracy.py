@@ -211,8 +211,8 @@ def main() -> None:
         else:
             data = DATA / "mnist"
         runs = []
+        stop_val = args.stop_val or task["target"]
         for seed in args.seeds:
-            stop_val = args.stop_val or task["target"]
             runs.append(run_ours(task, str(data), ours, seed, tmp, args.finish, stop_val))
             print(json.dumps(runs[-1]), flush=True)
         keras = None

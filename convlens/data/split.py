@@ -26,9 +26,7 @@ from convlens.data._split_output import (
     write_files,
 )
 from convlens.data._split_source import empty_class_message, resolve_source, scan_source, usable_sources
-from convlens.data.folders import (
-    SPLIT_NAMES,
-)
+from convlens.data.folders import SPLIT_NAMES
 from convlens.data.images import SkippedFile
 from convlens.errors import ConfigError, SplitError
 
