@@ -109,6 +109,10 @@ def train_command(
     prefetch: int = typer.Option(
         0, help="Batches made ahead in a background thread while a step runs (default 0: off)."
     ),
+    ema: float | None = typer.Option(
+        None,
+        help="Validate and save a moving average of the weights, this decay per step (0.995 spans ~200 steps).",
+    ),
 ) -> None:
     """Train a classifier (scratch or transfer learning); writes checkpoints, history.csv and curves.png to --out."""
     from convlens.data.builtin import check_source

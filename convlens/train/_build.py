@@ -169,6 +169,10 @@ def fit(
     ``carry``: an earlier phase of the same run (its history and best checkpoint go on; epochs continue).
     """
     callbacks: list[Callback] = [NanGuard(run), History(run), Checkpoint(run, run_config, saved), *extra]
+    if config.ema is not None:
+        from convlens.train.average import WeightAverage
+
+        callbacks.append(WeightAverage(config.ema))
     callbacks += speed_callbacks(config, run, saved)
     if config.early_stopping_patience > 0:
         callbacks.append(EarlyStopping(config.early_stopping_patience))

@@ -143,13 +143,16 @@ class Checkpoint(Callback):
             "metrics": trainer.logs,
             "wall_time_s": round(wall, 1),
         }
-        model = self.model if self.model is not None else trainer.module
+        model = self.model if self.model is not None else trainer.eval_module
         if value < self.best:
             self.best = value
             self.run.best.path.mkdir(parents=True, exist_ok=True)
             self.run.best.write_checkpoint(model, config)
         self.run.write_checkpoint(model, config)
         tensors, meta = training_state(trainer.optimizer)
+        for callback in trainer.callbacks:
+            name = type(callback).__name__
+            tensors.update({f"callback.{name}.{k}": v for k, v in callback.state_tensors().items()})
         info = {
             "epoch": trainer.epoch + 1,
             "history": trainer.history,

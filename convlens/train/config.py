@@ -91,6 +91,8 @@ class TrainConfig:
         compile: run the training step through ``torch.compile`` (:mod:`convlens.train.compile`); the compiled
             kernels are cached on disk so the next run of the same network starts fast.
         prefetch: batches the training loader makes ahead in a background thread (0: none).
+        ema: validate and keep an exponential moving average of the weights, this decay per step (e.g. 0.995;
+            :mod:`convlens.train.average`); ``None``: the trained weights themselves.
     """
 
     data: str = ""
@@ -129,6 +131,7 @@ class TrainConfig:
     recipe: str | None = None
     compile: bool = False
     prefetch: int = 0
+    ema: float | None = None
     model_kwargs: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -182,11 +185,23 @@ class TrainConfig:
             raise ConfigError(
                 f"--target-accuracy {self.target_accuracy} must be a fraction in (0, 1], e.g. 0.82"
             )
+        self._validate_ema()
         one_phase = self.schedule == "constant" and not self.warmup_epochs and self.target_accuracy is None
         if self.head_epochs and not one_phase:
             raise ConfigError(
                 "--schedule, --warmup-epochs and --target-accuracy apply to one training phase; --mode finetune "
                 "trains the head first: add --head-epochs 0, or fine-tune with --init-from a features run"
+            )
+
+    def _validate_ema(self) -> None:
+        if self.ema is None:
+            return
+        if not 0.0 < self.ema < 1.0:  # also false for nan
+            raise ConfigError(f"--ema {self.ema} must be a decay between 0 and 1, e.g. 0.995")
+        if self.mode == "features" or self.head_epochs:
+            raise ConfigError(
+                "--ema averages the weights of one network trained end to end; --mode features and --head-epochs "
+                "train a head on cached features: use --mode scratch, frozen, or finetune with --head-epochs 0"
             )
 
     def _apply_recipe(self) -> None:

@@ -1,7 +1,8 @@
 """The trainer's named events and the callback base class.
 
 A callback overrides the events it needs; the loop calls them in ``order`` (lower first). Callbacks that
-must survive a resume keep their state in :meth:`Callback.state_dict` (JSON-ready values only).
+must survive a resume keep their state in :meth:`Callback.state_dict` (JSON-ready values) and, when it holds
+tensors, :meth:`Callback.state_tensors` (saved with the resume state as safetensors, never pickled).
 """
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    import torch
+
     from convlens.train.trainer import Trainer
 
 EVENTS = (
@@ -62,3 +65,10 @@ class Callback:
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restore what :meth:`state_dict` returned."""
+
+    def state_tensors(self) -> dict[str, torch.Tensor]:
+        """Named tensors restored on ``--resume`` (e.g. an average of the weights)."""
+        return {}
+
+    def load_state_tensors(self, tensors: dict[str, torch.Tensor]) -> None:
+        """Restore what :meth:`state_tensors` returned (called before ``before_fit``)."""

@@ -64,6 +64,9 @@ def restore(trainer: Trainer, run: RunDir | str | os.PathLike[str]) -> None:
     trainer.start_epoch = int(info["epoch"])
     states = info.get("callbacks", {})
     for callback in trainer.callbacks:
-        if type(callback).__name__ in states:
-            callback.load_state_dict(states[type(callback).__name__])
+        name = type(callback).__name__
+        if name in states:
+            callback.load_state_dict(states[name])
+        prefix = f"callback.{name}."
+        callback.load_state_tensors({k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)})
     log.info("resumed %s after epoch %d", run.path, trainer.start_epoch)

@@ -111,7 +111,7 @@ class TensorBoard(Callback):
         dataset = getattr(trainer.val_loader, "dataset", None)
         if dataset is None:  # no validation split, or a features run
             return
-        model = trainer.module
+        model = trainer.eval_module
         photo = np.asarray(dataset.images[0])
         x = normalise(as_float(photo[None]), normalisation(model)).to(trainer.precision.device)
         modes = [(module, module.training) for module in model.modules()]

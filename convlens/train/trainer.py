@@ -32,7 +32,7 @@ class Trainer:
     """Runs epochs of ``model`` on ``train_loader``, validating on ``val_loader``, emitting named events.
 
     Attributes the callbacks read: ``model`` (possibly DDP-wrapped), ``module`` (the bare model),
-    ``optimizer``, ``epoch`` (0-based), ``batch``, ``batch_index``, ``loss``, ``logs`` (this epoch's
+    ``eval_module`` (the weights validated and checkpointed: ``module``, or its average with ``--ema``), ``optimizer``, ``epoch`` (0-based), ``batch``, ``batch_index``, ``loss``, ``logs`` (this epoch's
     metrics), ``history`` (one dict per finished epoch), ``should_stop``.
     """
 
@@ -49,6 +49,7 @@ class Trainer:
         compile: bool = False,
     ) -> None:
         self.module = model
+        self.eval_module: nn.Module = model
         self.model = dist_utils.wrap_ddp(model, precision.device)
         if compile:  # the training step only; validation and checkpoints use ``module`` (the same weights)
             from convlens.train.compile import compile_model
@@ -133,19 +134,21 @@ class Trainer:
 
     @torch.no_grad()
     def evaluate(self, loader: Iterable[Any]) -> dict[str, float]:
-        """Mean ``loss`` and ``acc`` of the model on ``loader`` (eval mode, no gradients)."""
-        was_training = self.model.training
+        """Mean ``loss`` and ``acc`` of ``eval_module`` on ``loader`` (eval mode, no gradients)."""
+        modes = [(m, m.training) for m in (self.model, self.eval_module)]
         self.model.eval()
+        self.eval_module.eval()
         meter = EpochMeter(self.precision.device)
         loss_fn = self.loss_fn.unsmoothed()
         try:
             for batch in loader:
                 x, y = self._to_device(batch)
                 with self.precision.autocast():
-                    logits = self.module(x)
+                    logits = self.eval_module(x)
                 meter.update(loss_fn(logits.float(), y), logits, y, loss_fn)
         finally:
-            self.model.train(was_training)
+            for module, mode in modes:
+                module.train(mode)
         return meter.result()
 
     def _to_device(self, batch: tuple[torch.Tensor, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
