@@ -127,7 +127,7 @@ def summarise(
     matrix = confusion_matrix(labels.numpy(), predicted.numpy(), len(classes))
     rows = matrix.sum(axis=1, keepdims=True).clip(min=1)
     return {
-        "accuracy": float((predicted == labels).float().mean()),
+        "accuracy": int((predicted == labels).sum()) / max(len(labels), 1),  # exact: 9,920 of 10,000 is 0.992
         "loss": float(loss_fn(logits, labels)),
         "count": len(labels),
         "classes": classes,
