@@ -52,7 +52,8 @@ TASKS = {
         "train_images": 48000,
         "fixed": "--image-size 28 --channels 1 --val-fraction 0.2",
         "ours": "--optimizer adamw --lr 3e-3 --weight-decay 0.05 --label-smoothing 0.1 --schedule onecycle "
-        "--batch-size 64 --init keras --epochs 10",  # the recipe measured in RESULTS.md
+        "--batch-size 64 --init keras --epochs 10 --ema 0.998",  # the recipe measured in RESULTS.md
+        "stop_val": 0.993,  # a margin over the target: 12,000 validation digits are a noisy stand-in for test
     },
 }
 
@@ -189,8 +190,8 @@ def main() -> None:
     parser.add_argument(
         "--stop-val",
         type=float,
-        help="Stop training once validation accuracy reaches this (default: the task's target). Above the target "
-        "it is a margin for the gap between validation and test; the run counts only if test reaches the target.",
+        help="Stop training once validation accuracy reaches this (default: 0.993 for mnist, the target for cats). "
+        "Above the target it is a margin for the gap between validation and test; the run counts only if test reaches the target.",
     )
     parser.add_argument("ours", nargs=argparse.REMAINDER, help="After --: our training options instead.")
     args = parser.parse_args()
@@ -211,7 +212,7 @@ def main() -> None:
         else:
             data = DATA / "mnist"
         runs = []
-        stop_val = args.stop_val or task["target"]
+        stop_val = args.stop_val or task.get("stop_val", task["target"])
         for seed in args.seeds:
             runs.append(run_ours(task, str(data), ours, seed, tmp, args.finish, stop_val))
             print(json.dumps(runs[-1]), flush=True)
