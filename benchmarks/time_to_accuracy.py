@@ -191,7 +191,8 @@ def main() -> None:
         "--stop-val",
         type=float,
         help="Stop training once validation accuracy reaches this (default: 0.993 for mnist, the target for cats). "
-        "Above the target it is a margin for the gap between validation and test; the run counts only if test reaches the target.",
+        "Above the target it is a margin for the gap between validation and test; the run counts only if test "
+        "reaches the target.",
     )
     parser.add_argument("ours", nargs=argparse.REMAINDER, help="After --: our training options instead.")
     args = parser.parse_args()

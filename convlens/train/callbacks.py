@@ -15,7 +15,7 @@ from convlens import _reporting
 from convlens.errors import TrainingError
 from convlens.runs import RunDir
 from convlens.train.events import Callback
-from convlens.train.state import training_state
+from convlens.train.state import callback_tensors, training_state
 
 if TYPE_CHECKING:
     from convlens.train.trainer import Trainer
@@ -150,9 +150,7 @@ class Checkpoint(Callback):
             self.run.best.write_checkpoint(model, config)
         self.run.write_checkpoint(model, config)
         tensors, meta = training_state(trainer.optimizer)
-        for callback in trainer.callbacks:
-            name = type(callback).__name__
-            tensors.update({f"callback.{name}.{k}": v for k, v in callback.state_tensors().items()})
+        tensors.update(callback_tensors(trainer.callbacks))
         info = {
             "epoch": trainer.epoch + 1,
             "history": trainer.history,

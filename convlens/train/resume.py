@@ -8,7 +8,7 @@ import os
 from convlens.errors import CheckpointError, TrainingError
 from convlens.runs import RunDir
 from convlens.train.config import TrainConfig
-from convlens.train.state import restore_rng, unflatten_optimizer
+from convlens.train.state import restore_rng, tensors_of, unflatten_optimizer
 from convlens.train.trainer import Trainer
 
 log = logging.getLogger(__name__)
@@ -67,6 +67,5 @@ def restore(trainer: Trainer, run: RunDir | str | os.PathLike[str]) -> None:
         name = type(callback).__name__
         if name in states:
             callback.load_state_dict(states[name])
-        prefix = f"callback.{name}."
-        callback.load_state_tensors({k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)})
+        callback.load_state_tensors(tensors_of(callback, tensors))
     log.info("resumed %s after epoch %d", run.path, trainer.start_epoch)

@@ -7,12 +7,16 @@ How the state is committed to disk (step folder, manifest written last) is the r
 from __future__ import annotations
 
 import random
-from typing import Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 
 from convlens.runs._files import STATE_JSON, STATE_TENSORS  # noqa: F401  (re-exported)
+
+if TYPE_CHECKING:
+    from convlens.train.events import Callback
 
 
 def flatten_optimizer(state_dict: dict[str, Any]) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
@@ -59,6 +63,21 @@ def restore_rng(tensors: dict[str, torch.Tensor], meta: dict[str, Any]) -> None:
     np.random.set_state((kind, tensors["rng.numpy"].numpy().astype(np.uint32), pos, has_gauss, cached))
     version, internal, gauss_next = meta["python"]
     random.setstate((version, tuple(internal), gauss_next))
+
+
+def callback_tensors(callbacks: Iterable[Callback]) -> dict[str, torch.Tensor]:
+    """Every callback's :meth:`~Callback.state_tensors`, named ``callback.<class>.<name>``."""
+    return {
+        f"callback.{type(cb).__name__}.{name}": value
+        for cb in callbacks
+        for name, value in cb.state_tensors().items()
+    }
+
+
+def tensors_of(callback: Callback, tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Inverse of :func:`callback_tensors` for one callback."""
+    prefix = f"callback.{type(callback).__name__}."
+    return {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}
 
 
 def training_state(optimizer: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:

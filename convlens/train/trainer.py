@@ -32,8 +32,9 @@ class Trainer:
     """Runs epochs of ``model`` on ``train_loader``, validating on ``val_loader``, emitting named events.
 
     Attributes the callbacks read: ``model`` (possibly DDP-wrapped), ``module`` (the bare model),
-    ``eval_module`` (the weights validated and checkpointed: ``module``, or its average with ``--ema``), ``optimizer``, ``epoch`` (0-based), ``batch``, ``batch_index``, ``loss``, ``logs`` (this epoch's
-    metrics), ``history`` (one dict per finished epoch), ``should_stop``.
+    ``eval_module`` (the weights validated and checkpointed: ``module``, or its average with ``--ema``),
+    ``optimizer``, ``epoch`` (0-based), ``batch``, ``batch_index``, ``loss``, ``logs`` (this epoch's metrics),
+    ``history`` (one dict per finished epoch), ``should_stop``.
     """
 
     def __init__(
@@ -51,7 +52,7 @@ class Trainer:
         self.module = model
         self.eval_module: nn.Module = model
         self.model = dist_utils.wrap_ddp(model, precision.device)
-        if compile:  # the training step only; validation and checkpoints use ``module`` (the same weights)
+        if compile:  # the training step only; validation and checkpoints use ``eval_module``
             from convlens.train.compile import compile_model
 
             self.model = compile_model(self.model, precision.device)
