@@ -26,6 +26,7 @@ import os
 import platform
 import resource
 import shlex
+import shutil
 import statistics
 import subprocess
 import sys
@@ -92,11 +93,16 @@ def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
     return time.perf_counter() - started, children_cpu_s() - cpu
 
 
+def test_accuracy(out: Path) -> float:
+    return json.loads((out / "metrics_test.json").read_text())["accuracy"]
+
+
 def run_ours(
-    task: dict, data: str, options: str, seed: int, tmp: Path, finish: bool, stop_val: float
+    task: dict, data: str, options: str, seed: int, tmp: Path, finish: bool, stop_val: float, tta: str
 ) -> dict:
     """One fresh train (stopped once validation reaches ``stop_val``) + evaluate; with ``finish``, then the rest
-    of the schedule."""
+    of the schedule. With ``tta`` other than ``none`` each model is also scored with ``evaluate --tta``: a
+    different scoring protocol, reported beside the plain figures (``*_tta``), never in their place."""
     out = tmp / f"run_{seed}"
     env = {**os.environ, "CONVLENS_CACHE": str(tmp / f"cache_{seed}")}  # cold decode, as a first run
     train = [sys.executable, "-m", "convlens", "train", data, "--model", task["model"], "--out", str(out)]
@@ -106,7 +112,7 @@ def run_ours(
     eval_s, eval_cpu = timed(evaluate, env)
     history = json.loads((out / "history.json").read_text())
     chosen = json.loads((out / "config.json").read_text())
-    test = json.loads((out / "metrics_test.json").read_text())["accuracy"]
+    test = test_accuracy(out)
     result = {
         "seed": seed,
         "stop_val": stop_val,
@@ -121,12 +127,18 @@ def run_ours(
         "per_epoch_s": round(chosen["wall_time_s"] / chosen["epoch"], 1),
         "load": round(os.getloadavg()[0], 2),
     }
+    if tta != "none":
+        tta_s, _ = timed([*evaluate, "--tta", tta], env)
+        result.update(tta=tta, test_acc_tta=test_accuracy(out), wall_s_tta=round(train_s + tta_s, 1))
     if finish:  # the rest of the schedule (a resume follows the same curve), then the final model on test
         rest_s, _ = timed([*train, "--resume"], env)
         timed(evaluate, env)
         history = json.loads((out / "history.json").read_text())
         result["final_epochs"] = len(history)
-        result["final_test_acc"] = json.loads((out / "metrics_test.json").read_text())["accuracy"]
+        result["final_test_acc"] = test_accuracy(out)
+        if tta != "none":
+            timed([*evaluate, "--tta", tta], env)
+            result["final_test_acc_tta"] = test_accuracy(out)
         result["final_wall_s"] = round(train_s + eval_s + rest_s, 1)
         result["val_acc_by_epoch"] = [round(h.get("val_acc", 0.0), 4) for h in history]
     return result
@@ -164,6 +176,9 @@ def summarise(task_name: str, task: dict, runs: list[dict], keras: dict | None) 
         "wall_s_median_when_reached": statistics.median(walls) if walls else None,
         "runs": runs,
     }
+    scored = [r["test_acc_tta"] for r in runs if "test_acc_tta" in r]
+    if scored:  # another scoring protocol: beside the plain median, never in its place
+        summary["test_acc_tta_median"] = statistics.median(scored)
     if keras is not None:
         summary["keras"] = keras
         ours_img_s = task["train_images"] / statistics.median(r["per_epoch_s"] for r in runs)
@@ -194,6 +209,12 @@ def main() -> None:
         "Above the target it is a margin for the gap between validation and test; the run counts only if test "
         "reaches the target.",
     )
+    parser.add_argument(
+        "--tta",
+        default="none",
+        help="Also score every model with `convlens evaluate --tta` (flip): reported beside the plain figures.",
+    )
+    parser.add_argument("--keep", type=Path, help="Copy each run folder here (without its resume state).")
     parser.add_argument("ours", nargs=argparse.REMAINDER, help="After --: our training options instead.")
     args = parser.parse_args()
     task = dict(TASKS[args.task])
@@ -215,7 +236,12 @@ def main() -> None:
         runs = []
         stop_val = args.stop_val or task.get("stop_val", task["target"])
         for seed in args.seeds:
-            runs.append(run_ours(task, str(data), ours, seed, tmp, args.finish, stop_val))
+            runs.append(run_ours(task, str(data), ours, seed, tmp, args.finish, stop_val, args.tta))
+            if args.keep:
+                ignore = shutil.ignore_patterns("resume", "train_state.json")
+                shutil.copytree(
+                    tmp / f"run_{seed}", args.keep / f"run_{seed}", ignore=ignore, dirs_exist_ok=True
+                )
             print(json.dumps(runs[-1]), flush=True)
         keras = None
         if args.task == "cats" and args.keras_epochs > 0:

@@ -60,6 +60,17 @@ def probabilities(logits: torch.Tensor) -> torch.Tensor:
     return torch.softmax(logits, dim=1)
 
 
+def logits_of(probs: torch.Tensor, outputs: int) -> torch.Tensor:
+    """Logits whose :func:`probabilities` are ``probs`` ``(N, C)``: the log-odds of class 1 as ``(N, 1)`` for a
+    single-logit head (``outputs == 1``), else the log-probabilities (softmax gives them back)."""
+    import torch
+
+    tiny = torch.finfo(probs.dtype).tiny
+    if outputs == 1:
+        return torch.logit(probs[:, 1:2], eps=1e-7)
+    return probs.clamp_min(tiny).log()
+
+
 def predicted_classes(logits: torch.Tensor) -> torch.Tensor:
     """Arg-max class; for a single logit, class 1 when the logit is positive."""
     import torch

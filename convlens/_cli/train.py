@@ -144,15 +144,23 @@ def evaluate_command(
     class_map: str | None = typer.Option(
         None, "--class-map", help="Folder names to the run's class names: cats=cat,dogs=dog."
     ),
+    tta: str = typer.Option(
+        "none",
+        "--tta",
+        help="Test-time views to average: none | flip (each photo and its mirror image; not for digits or text).",
+    ),
     no_progress: bool = typer.Option(False, "--no-progress", help="No progress bars."),
 ) -> None:
     """Accuracy, loss, per-class precision/recall/F1, confusion matrix and top-loss gallery into RUN/metrics.json."""
     from convlens import service
 
-    options = service.EvaluateOptions(run, split, data, service.parse_class_map(class_map), not no_progress)
+    options = service.EvaluateOptions(
+        run, split, data, service.parse_class_map(class_map), not no_progress, tta=tta
+    )
     metrics = service.evaluate(options).metrics
+    views = "" if tta == "none" else f" (averaged over --tta {tta})"
     echo(
-        f"{split}: accuracy {metrics['accuracy']:.4f}  loss {metrics['loss']:.4f}  ({metrics['count']} images)"
+        f"{split}{views}: accuracy {metrics['accuracy']:.4f}  loss {metrics['loss']:.4f}  ({metrics['count']} images)"
     )
     for name, s in metrics["per_class"].items():
         echo(f"  {name:>12}  precision {s['precision']:.3f}  recall {s['recall']:.3f}  f1 {s['f1']:.3f}")

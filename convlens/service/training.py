@@ -50,6 +50,7 @@ class EvaluateOptions:
     class_map: dict[str, str] = field(default_factory=dict)
     progress: bool = True
     refresh_report: bool = True  # re-render RUN/report.html when it exists
+    tta: str = "none"  # test-time views averaged: convlens.train.views.VIEWS
 
 
 @dataclass
@@ -88,7 +89,7 @@ def evaluate(options: EvaluateOptions, reporter: Reporter | None = None) -> Eval
     if data and Path(data).expanduser().exists():  # absolute, so the report finds the photos from any folder
         data = str(Path(data).expanduser().resolve())
     with use_reporter(reporter):
-        metrics = evaluate_run(run, options.split, data, options.progress, options.class_map)
+        metrics = evaluate_run(run, options.split, data, options.progress, options.class_map, options.tta)
     names = [
         f"metrics_{options.split}.json",
         f"predictions_{options.split}.json",

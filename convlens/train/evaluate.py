@@ -21,6 +21,7 @@ from convlens.train._device import resolve_precision
 from convlens.train.config import TrainConfig
 from convlens.train.eval_data import evaluation_dataset
 from convlens.train.metrics import LossFn
+from convlens.train.views import check_views, view_logits
 
 log = logging.getLogger(__name__)
 
@@ -40,12 +41,14 @@ MOST_CONFUSED = 10
 
 
 @torch.no_grad()
-def predict(model: nn.Module, loader: Any, progress: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
-    """Logits and labels of every batch (eval mode, fp32 for exact metrics)."""
+def predict(
+    model: nn.Module, loader: Any, progress: bool = True, tta: str = "none"
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Logits and labels of every batch (eval mode, fp32 for exact metrics), averaged over the ``tta`` views."""
     model.eval()
     logits, labels = [], []
     for x, y in track(loader, "evaluating", enabled=progress):
-        logits.append(model(x).float())
+        logits.append(view_logits(model, x, tta))
         labels.append(y)
     return torch.cat(logits), torch.cat(labels)
 
@@ -78,6 +81,7 @@ def evaluate_run(
     data: str | None = None,
     progress: bool = True,
     class_map: dict[str, str] | None = None,
+    tta: str = "none",
 ) -> Metrics:
     """Evaluate the run's last model on ``split`` and write metrics, predictions and figures into the run.
 
@@ -88,10 +92,13 @@ def evaluate_run(
             is used), or any folder of class sub-folders; classes are matched by name.
         progress: draw a progress bar.
         class_map: ``{folder name: class name}`` when the folders are named differently (``cats`` -> ``cat``).
+        tta: test-time views to average (:data:`convlens.train.views.VIEWS`): ``none``, or ``flip`` for the
+            photo and its mirror image. Recorded as ``metrics["tta"]``.
 
     Returns:
         The metrics written to ``RUN/metrics_<split>.json``.
     """
+    check_views(tta)
     run = run_dir if isinstance(run_dir, RunDir) else RunDir(run_dir)
     model, saved = load_run(run)
     options = {**saved["train"], "resume": False, "overwrite": False, "progress": progress}
@@ -100,10 +107,10 @@ def evaluate_run(
     dataset = evaluation_dataset(config, split, classes, data is not None, class_map)
     precision = resolve_precision("fp32", torch.device("cpu"))
     loader = _build.make_loader(config, dataset, False, _build.normalisation(model), precision)
-    logits, labels = predict(model, loader, progress)
+    logits, labels = predict(model, loader, progress, tta)
     loss_fn = LossFn(saved["label_mode"])
     metrics = summarise(logits, labels, loss_fn, classes)
-    metrics.update(split=split, data=config.data, run=str(run.path))
+    metrics.update(split=split, data=config.data, run=str(run.path), tta=tta)
     records = prediction_records(dataset, logits, labels, loss_fn)
     metrics["confusion_matrix_png"], metrics["top_losses_png"] = write_figures(
         run, split, dataset, records, metrics
