@@ -101,6 +101,10 @@ def test_cli_flip_is_the_mean_of_the_photos_and_their_mirrors(image_folder, tmp_
         expected = (before["prob_true"] + mirror[before["path"]]["prob_true"]) / 2
         assert after["prob_true"] == pytest.approx(expected, abs=2e-6), before["path"]
     assert any(abs(r["prob_true"] - mirror[r["path"]]["prob_true"]) > 1e-4 for r in plain)  # mirrors differ
+    assert main(["report", str(run)]) == 0  # the report says how the split was scored
+    assert "Scored with test-time views <code>flip</code>" in (run / "report.html").read_text()
+    assert main(["evaluate", str(run), "--no-progress"]) == 0
+    assert "test-time views" not in (run / "report.html").read_text()  # refreshed: the photos alone again
 
 
 @pytest.mark.usefixtures("models_contract")

@@ -90,6 +90,7 @@ def evaluation_numbers(split: LoadedSplit) -> SplitEvaluation:
         loss=number(m.get("loss")),
         count=integer(m.get("count")) or (total or None),
         data=str(m.get("data") or ""),
+        tta="" if m.get("tta") in (None, "none") else str(m.get("tta")),
         per_class=_per_class(m.get("per_class"), split.classes),
         matrix=matrix,
         has_predictions=split.records is not None,

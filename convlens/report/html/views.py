@@ -153,6 +153,7 @@ class SplitEvaluation:
     loss: float | None = None
     count: int | None = None
     data: str = ""
+    tta: str = ""  # test-time views averaged (``evaluate --tta``); empty for the photo alone
     per_class: list[ClassScores] = field(default_factory=list)
     matrix: list[list[int]] = field(default_factory=list)
     cells: dict[tuple[int, int], ConfusionCell] = field(default_factory=dict)
