@@ -93,7 +93,8 @@ def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
     return time.perf_counter() - started, children_cpu_s() - cpu
 
 
-def test_accuracy(out: Path) -> float:
+def scored_accuracy(out: Path) -> float:
+    """The accuracy of the latest `convlens evaluate` of the run on test."""
     return json.loads((out / "metrics_test.json").read_text())["accuracy"]
 
 
@@ -112,7 +113,7 @@ def run_ours(
     eval_s, eval_cpu = timed(evaluate, env)
     history = json.loads((out / "history.json").read_text())
     chosen = json.loads((out / "config.json").read_text())
-    test = test_accuracy(out)
+    test = scored_accuracy(out)
     result = {
         "seed": seed,
         "stop_val": stop_val,
@@ -129,16 +130,16 @@ def run_ours(
     }
     if tta != "none":
         tta_s, _ = timed([*evaluate, "--tta", tta], env)
-        result.update(tta=tta, test_acc_tta=test_accuracy(out), wall_s_tta=round(train_s + tta_s, 1))
+        result.update(tta=tta, test_acc_tta=scored_accuracy(out), wall_s_tta=round(train_s + tta_s, 1))
     if finish:  # the rest of the schedule (a resume follows the same curve), then the final model on test
         rest_s, _ = timed([*train, "--resume"], env)
         timed(evaluate, env)
         history = json.loads((out / "history.json").read_text())
         result["final_epochs"] = len(history)
-        result["final_test_acc"] = test_accuracy(out)
+        result["final_test_acc"] = scored_accuracy(out)
         if tta != "none":
             timed([*evaluate, "--tta", tta], env)
-            result["final_test_acc_tta"] = test_accuracy(out)
+            result["final_test_acc_tta"] = scored_accuracy(out)
         result["final_wall_s"] = round(train_s + eval_s + rest_s, 1)
         result["val_acc_by_epoch"] = [round(h.get("val_acc", 0.0), 4) for h in history]
     return result
