@@ -63,6 +63,16 @@ def with_lazy_help(**texts: Callable[[], str]) -> type[Command]:
     return type("LazyHelpCommand", (Command,), {"lazy_help": dict(texts)})
 
 
+def views_help() -> str:
+    """``--tta``'s help, from the test-time views registry (``evaluate`` and ``predict``)."""
+    from convlens.models.views import VIEWS
+
+    return (
+        f"Test-time views to average: {' | '.join(VIEWS)} (flip: each photo and its mirror image; "
+        "not for digits or text)."
+    )
+
+
 class App(typer.Typer):
     """``typer.Typer`` whose groups and commands are :class:`Group` and :class:`Command` unless told otherwise."""
 

@@ -9,7 +9,7 @@ import typer
 
 from convlens._cli._console import console
 from convlens._cli._output import cell, echo, echo_err
-from convlens._cli._typer import App
+from convlens._cli._typer import App, views_help, with_lazy_help
 
 models_app = App(help="The networks convlens can build.")
 
@@ -95,12 +95,13 @@ def predict(
     fast: bool = typer.Option(
         False, "--fast", help="bf16 + channels-last + folded batch norm (about 5x faster on CPU)."
     ),
+    tta: str = typer.Option("none", "--tta", help="Test-time views to average (see below)."),
 ) -> None:
     """Top-k predictions (wnid, label, probability) for images, like Keras' decode_predictions."""
     from convlens import service
 
     options = service.PredictOptions(
-        images, model, checkpoint, weights, topk, batch_size, fast, progress=not as_json
+        images, model, checkpoint, weights, topk, batch_size, fast, progress=not as_json, tta=tta
     )
     result = service.predict(options)
     if as_json:
@@ -118,4 +119,4 @@ def register(app: typer.Typer) -> None:
     """Add this area's commands to the root app."""
     app.add_typer(models_app, name="models")
     app.command("summary")(summary)
-    app.command("predict")(predict)
+    app.command("predict", cls=with_lazy_help(tta=views_help))(predict)

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from convlens._cli._output import echo
+from convlens._cli._typer import views_help, with_lazy_help
 
 _MODES = "scratch | features | frozen | finetune"
 
@@ -144,11 +145,7 @@ def evaluate_command(
     class_map: str | None = typer.Option(
         None, "--class-map", help="Folder names to the run's class names: cats=cat,dogs=dog."
     ),
-    tta: str = typer.Option(
-        "none",
-        "--tta",
-        help="Test-time views to average: none | flip (each photo and its mirror image; not for digits or text).",
-    ),
+    tta: str = typer.Option("none", "--tta", help="Test-time views to average (see below)."),
     no_progress: bool = typer.Option(False, "--no-progress", help="No progress bars."),
 ) -> None:
     """Accuracy, loss, per-class precision/recall/F1, confusion matrix and top-loss gallery into RUN/metrics.json."""
@@ -177,4 +174,4 @@ def evaluate_command(
 def register(app: typer.Typer) -> None:
     """Add this area's commands to the root app."""
     app.command("train")(train_command)
-    app.command("evaluate")(evaluate_command)
+    app.command("evaluate", cls=with_lazy_help(tta=views_help))(evaluate_command)

@@ -15,6 +15,7 @@ from convlens.labels import probabilities
 from convlens.models.fast import autocast, bf16_pays, for_inference
 from convlens.models.imagenet import decode_predictions
 from convlens.models.preprocess import read_image, resize_crop, to_tensor
+from convlens.models.views import check_views, view_logits
 
 
 def predict_files(
@@ -26,6 +27,7 @@ def predict_files(
     progress: bool = True,
     fast: bool = False,
     cfg: dict[str, Any] | None = None,
+    tta: str = "none",
 ) -> tuple[list[dict[str, Any]], list[SkippedFile]]:
     """Predict each image on the model's device; preprocessing follows ``model.pretrained_cfg``.
 
@@ -40,10 +42,13 @@ def predict_files(
             autocast (about 5x faster on CPUs with AMX/AVX-512; probabilities differ from fp32 in the second or
             third digit). Elsewhere fp32, with a warning.
         cfg: the preprocessing (default ``model.pretrained_cfg``).
+        tta: test-time views whose probabilities are averaged (:data:`convlens.models.views.VIEWS`): ``none``,
+            or ``flip`` for each photo and its mirror image.
 
     Returns:
         ``([{"image": path, "top": [{"wnid", "label", "prob"}, ...]}, ...] in input order, skipped files)``.
     """
+    check_views(tta)
     cfg = cfg if cfg is not None else model.pretrained_cfg
     device = next(model.parameters()).device
     bf16 = fast and bf16_pays(device)
@@ -59,7 +64,8 @@ def predict_files(
             continue
         x = to_tensor(images, cfg).to(device, non_blocking=True)
         with torch.inference_mode(), autocast(device.type, enabled=bf16):
-            probs = probabilities(model(x.contiguous(memory_format=torch.channels_last) if fast else x))
+            logits = view_logits(model, x.contiguous(memory_format=torch.channels_last) if fast else x, tta)
+            probs = probabilities(logits)
         k = min(topk, probs.shape[1])
         for path, top in zip(kept, decode_predictions(probs, top=k, classes=classes)):
             results.append(

@@ -82,6 +82,7 @@ class PredictOptions:
     batch_size: int = 16
     fast: bool = False
     progress: bool = True
+    tta: str = "none"  # test-time views averaged: convlens.models.views.VIEWS
 
 
 @dataclass
@@ -122,6 +123,7 @@ def predict(options: PredictOptions, reporter: Reporter | None = None, loaded: A
                 progress=options.progress,
                 fast=options.fast,
                 cfg=loaded.cfg,
+                tta=options.tta,
             )
     return PredictResult(records, skipped + bad, loaded.source)
 

@@ -50,7 +50,7 @@ class EvaluateOptions:
     class_map: dict[str, str] = field(default_factory=dict)
     progress: bool = True
     refresh_report: bool = True  # re-render RUN/report.html when it exists
-    tta: str = "none"  # test-time views averaged: convlens.train.views.VIEWS
+    tta: str = "none"  # test-time views averaged: convlens.models.views.VIEWS
 
 
 @dataclass

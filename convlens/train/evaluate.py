@@ -15,13 +15,13 @@ import torch
 from torch import nn
 
 from convlens._reporting import track
+from convlens.models.views import check_views, view_logits
 from convlens.runs import RunDir, load_run
 from convlens.train import _build
 from convlens.train._device import resolve_precision
 from convlens.train.config import TrainConfig
 from convlens.train.eval_data import evaluation_dataset
 from convlens.train.metrics import LossFn
-from convlens.train.views import check_views, view_logits
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +92,7 @@ def evaluate_run(
             is used), or any folder of class sub-folders; classes are matched by name.
         progress: draw a progress bar.
         class_map: ``{folder name: class name}`` when the folders are named differently (``cats`` -> ``cat``).
-        tta: test-time views to average (:data:`convlens.train.views.VIEWS`): ``none``, or ``flip`` for the
+        tta: test-time views to average (:data:`convlens.models.views.VIEWS`): ``none``, or ``flip`` for the
             photo and its mirror image. Recorded as ``metrics["tta"]``.
 
     Returns:

@@ -1,4 +1,4 @@
-"""Test-time views (``convlens evaluate --tta``): the averaged probabilities, back to logits, end to end."""
+"""Test-time views (``convlens evaluate/predict --tta``): the averaged probabilities, back to logits, end to end."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from torch import nn
 from convlens import labels
 from convlens.cli import main
 from convlens.errors import ConfigError
-from convlens.train.views import VIEWS, view_logits
+from convlens.models.views import VIEWS, view_logits
 
 from .conftest import TINY_CLI
 
@@ -65,8 +65,9 @@ def test_unknown_views_are_a_config_error():
         view_logits(LeftMinusRight(1), torch.randn(1, 3, 8, 8), "rotate")
 
 
-def test_evaluate_help_names_every_view(capsys):
-    assert main(["evaluate", "--help"]) == 0
+@pytest.mark.parametrize("command", ["evaluate", "predict"])
+def test_help_names_every_view(command, capsys):
+    assert main([command, "--help"]) == 0
     text = " ".join(capsys.readouterr().out.split())
     assert all(name in text for name in VIEWS)
 
@@ -115,3 +116,22 @@ def test_cli_unknown_views_is_one_red_line(image_folder, tmp_path, capsys):
     assert main(["evaluate", str(run), "--tta", "rotate", "--no-progress"]) == 1
     err = capsys.readouterr().err
     assert "--tta 'rotate' is not one of: none, flip" in err and "Traceback" not in err
+
+
+@pytest.mark.usefixtures("models_contract")
+def test_predict_flip_is_the_mean_of_the_photo_and_its_mirror(image_folder, tmp_path, capsys):
+    run = tmp_path / "run"
+    assert main(["train", str(image_folder), "--out", str(run), *TINY_CLI]) == 0
+    photo = min((image_folder / "test" / "dog").glob("*.png"))
+    mirror = tmp_path / "mirror.png"
+    ImageOps.mirror(Image.open(photo)).save(mirror)
+
+    def probs(*args: str) -> list[dict[str, float]]:
+        capsys.readouterr()
+        assert main(["predict", *args, "--checkpoint", str(run), "--json", "--topk", "2"]) == 0
+        return [{t["label"]: t["prob"] for t in r["top"]} for r in json.loads(capsys.readouterr().out)]
+
+    plain, mirrored = probs(str(photo), str(mirror))
+    (flip,) = probs(str(photo), "--tta", "flip")
+    assert abs(plain["dog"] - mirrored["dog"]) > 1e-4  # the mirror is another input
+    assert all(flip[k] == pytest.approx((plain[k] + mirrored[k]) / 2, abs=1e-5) for k in plain)
