@@ -65,10 +65,9 @@ def logits_of(probs: torch.Tensor, outputs: int) -> torch.Tensor:
     single-logit head (``outputs == 1``), else the log-probabilities (softmax gives them back)."""
     import torch
 
-    tiny = torch.finfo(probs.dtype).tiny
     if outputs == 1:
         return torch.logit(probs[:, 1:2], eps=1e-7)
-    return probs.clamp_min(tiny).log()
+    return probs.clamp_min(torch.finfo(probs.dtype).tiny).log()
 
 
 def predicted_classes(logits: torch.Tensor) -> torch.Tensor:

@@ -47,6 +47,6 @@ def view_logits(model: nn.Module, x: torch.Tensor, name: str = "none") -> torch.
     views = VIEWS[check_views(name)]
     if len(views) == 1:
         return model(x).float()
-    outputs = [model(view(x)).float() for view in views]
-    probs = torch.stack([labels.probabilities(o.reshape(len(o), -1)) for o in outputs]).mean(dim=0)
-    return labels.logits_of(probs, outputs[0].reshape(len(x), -1).shape[1])
+    outputs = [model(view(x)).float().reshape(len(x), -1) for view in views]
+    probs = torch.stack([labels.probabilities(o) for o in outputs]).mean(dim=0)
+    return labels.logits_of(probs, outputs[0].shape[1])
