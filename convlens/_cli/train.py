@@ -114,6 +114,11 @@ def train_command(
         None,
         help="Validate and save a moving average of the weights, this decay per step (0.995 spans ~200 steps).",
     ),
+    normalize: str = typer.Option(
+        "none",
+        help="Inputs from scratch: none (pixels 0-1, the seed's) | dataset (each channel standardised by the "
+        "training photos' mean/std, kept in the checkpoint).",
+    ),
 ) -> None:
     """Train a classifier (scratch or transfer learning); writes checkpoints, history.csv and curves.png to --out."""
     from convlens.data.builtin import check_source

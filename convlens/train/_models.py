@@ -15,6 +15,7 @@ from convlens.models._base import check_input_size
 from convlens.runs import RunDir
 from convlens.train.config import TrainConfig
 from convlens.train.init import INITS
+from convlens.train.normalize import apply_normalization
 from convlens.train.transfer import (
     FeatureClassifier,
     freeze_base,
@@ -99,6 +100,7 @@ def build_model(config: TrainConfig, splits: Any, kind: str) -> nn.Module:
             load_weights(model, RunDir(config.init_from))
         else:
             INITS[config.init](model)
+            apply_normalization(model, config.normalize, splits.train.images)
         return model
     model = transfer_model(config, n_out)
     if config.init_from:
@@ -137,6 +139,9 @@ def load_weights(model: nn.Module, run: RunDir) -> None:
             f"--init-from {run.path} is a run of another network (missing {missing[:3]}, unexpected "
             f"{unexpected[:3]}); fine-tune from a features or frozen run of the same --base and --image-size"
         )
+    saved = run.read_config().get("pretrained_cfg") or {}
+    if saved.get("mean") is not None and saved.get("std") is not None:  # the weights expect these inputs
+        model.pretrained_cfg.update(mean=tuple(saved["mean"]), std=tuple(saved["std"]))
 
 
 def run_config(config: TrainConfig, splits: Any, kind: str, **extra: Any) -> dict[str, Any]:

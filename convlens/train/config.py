@@ -11,6 +11,7 @@ from typing import Any
 
 from convlens.errors import ConfigError
 from convlens.train.init import INITS
+from convlens.train.normalize import NORMALIZATIONS
 from convlens.train.optim import OPTIMIZERS
 from convlens.train.recipes import RECIPES
 from convlens.train.schedule import SCHEDULES
@@ -93,6 +94,9 @@ class TrainConfig:
         prefetch: batches the training loader makes ahead in a background thread (0: none).
         ema: validate and keep an exponential moving average of the weights, this decay per step (e.g. 0.995;
             :mod:`convlens.train.average`); ``None``: the trained weights themselves.
+        normalize: inputs of a network trained from scratch: ``none`` (pixels in 0-1, the seed's) or
+            ``dataset`` (each channel standardised by the training photos' mean and std, kept in the
+            checkpoint; :mod:`convlens.train.normalize`).
     """
 
     data: str = ""
@@ -132,6 +136,7 @@ class TrainConfig:
     compile: bool = False
     prefetch: int = 0
     ema: float | None = None
+    normalize: str = "none"
     model_kwargs: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -186,6 +191,7 @@ class TrainConfig:
                 f"--target-accuracy {self.target_accuracy} must be a fraction in (0, 1], e.g. 0.82"
             )
         self._validate_ema()
+        self._validate_normalize()
         one_phase = self.schedule == "constant" and not self.warmup_epochs and self.target_accuracy is None
         if self.head_epochs and not one_phase:
             raise ConfigError(
@@ -202,6 +208,21 @@ class TrainConfig:
             raise ConfigError(
                 "--ema averages the weights of one network trained end to end; --mode features and --head-epochs "
                 "train a head on cached features: use --mode scratch, frozen, or finetune with --head-epochs 0"
+            )
+
+    def _validate_normalize(self) -> None:
+        _choice("normalize", self.normalize, tuple(NORMALIZATIONS))
+        if self.normalize == "none":
+            return
+        if self.mode != "scratch":
+            raise ConfigError(
+                f"--normalize {self.normalize} is for networks trained from scratch; a pretrained --base keeps the "
+                f"normalisation its weights were trained with: drop --normalize"
+            )
+        if self.init_from:
+            raise ConfigError(
+                f"--normalize {self.normalize} with --init-from: the run keeps the inputs of the run it starts "
+                f"from; drop --normalize"
             )
 
     def _apply_recipe(self) -> None:
