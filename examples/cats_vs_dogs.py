@@ -8,9 +8,10 @@ epochs, wall time and accuracies goes to ``OUT/summary.json`` and ``OUT/summary.
         [--stages scratch,augment,features,frozen,finetune] [--epochs scratch=30,augment=60,...] \
         [--augment-recipe fast|book]
 
-The augmentation stage trains with ``--recipe fast`` (Adam one-cycle 1e-3, batch 64, Keras init, 60 epochs; see
-benchmarks/RESULTS.md, "Time to the book's accuracy"); ``--augment-recipe book`` runs the seed's RMSprop 1e-4
-recipe instead, for its 320,000 images (160 passes over the 2,000 training photos).
+The augmentation stage trains with ``--recipe fast`` (Adam one-cycle 1e-3, batch 64, Keras init, inputs standardised
+by the training photos, 60 epochs; see benchmarks/RESULTS.md, "Time to the book's accuracy"); ``--augment-recipe
+book`` runs the seed's RMSprop 1e-4 recipe instead, for its 320,000 images (160 passes over the 2,000 training
+photos).
 
 Targets (test accuracy): scratch >= 70 %, augmentation + dropout >= 80 %, features >= 95 %, fine-tune >= 96 %.
 """

@@ -102,7 +102,8 @@ def train_command(
     recipe: str | None = typer.Option(
         None,
         help="A named preset for the options left at their defaults: "
-        "book (the seed's: RMSprop 1e-4, 160 epochs, ...) | fast (Adam one-cycle 1e-3, batch 64, 60 epochs, ...).",
+        "book (the seed's: RMSprop 1e-4, 160 epochs, ...) | fast (Adam one-cycle 1e-3, batch 64, 60 epochs, "
+        "--normalize dataset, ...).",
     ),
     compile: bool = typer.Option(
         False, "--compile", help="Compile the training step (torch.compile; kernels cached for the next run)."

@@ -100,7 +100,7 @@ def build_model(config: TrainConfig, splits: Any, kind: str) -> nn.Module:
             load_weights(model, RunDir(config.init_from))
         else:
             INITS[config.init](model)
-            apply_normalization(model, config.normalize, splits.train.images)
+            apply_normalization(model, config.normalize, splits)
         return model
     model = transfer_model(config, n_out)
     if config.init_from:

@@ -13,7 +13,7 @@ from convlens.errors import ConfigError
 from convlens.train.init import INITS
 from convlens.train.normalize import NORMALIZATIONS
 from convlens.train.optim import OPTIMIZERS
-from convlens.train.recipes import RECIPES
+from convlens.train.recipes import RECIPES, SCRATCH_ONLY
 from convlens.train.schedule import SCHEDULES
 
 PRECISIONS = ("auto", "bf16", "fp32")
@@ -228,7 +228,10 @@ class TrainConfig:
     def _apply_recipe(self) -> None:
         _choice("recipe", self.recipe, tuple(RECIPES))
         defaults = {f.name: f.default for f in fields(self)}
+        fresh = self.mode == "scratch" and not self.init_from
         for name, value in RECIPES[self.recipe].items():
+            if name in SCRATCH_ONLY and not fresh:
+                continue
             if getattr(self, name) == defaults[name]:
                 setattr(self, name, value)
 

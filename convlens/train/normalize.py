@@ -36,18 +36,23 @@ def channel_stats(images: np.ndarray) -> tuple[list[float], list[float]]:
     return mean.tolist(), std.tolist()
 
 
-def _none(images: np.ndarray) -> None:
+def _none(splits: Any) -> None:
     return None
 
 
-NORMALIZATIONS: dict[str, Callable[[np.ndarray], tuple[list[float], list[float]] | None]] = {
+def _dataset(splits: Any) -> tuple[list[float], list[float]]:
+    return channel_stats(splits.train.images)
+
+
+# each takes the run's ``DataSplits`` and gives (mean, std) per channel, or None for 0-1 inputs
+NORMALIZATIONS: dict[str, Callable[[Any], tuple[list[float], list[float]] | None]] = {
     "none": _none,
-    "dataset": channel_stats,
+    "dataset": _dataset,
 }
 
 
-def apply_normalization(model: Any, name: str, images: np.ndarray) -> None:
-    """Set ``model.pretrained_cfg``'s mean/std as normalisation ``name`` computes them from ``images``."""
-    stats = NORMALIZATIONS[name](images)
+def apply_normalization(model: Any, name: str, splits: Any) -> None:
+    """Set ``model.pretrained_cfg``'s mean/std as normalisation ``name`` computes them (from the training split)."""
+    stats = NORMALIZATIONS[name](splits)
     if stats is not None:
         model.pretrained_cfg.update(mean=tuple(stats[0]), std=tuple(stats[1]))

@@ -174,8 +174,15 @@ def test_recipe_fast_is_adam_onecycle_with_the_books_augmentation():
         64,
         60,
     )
-    assert (config.augment, config.dropout, config.init) == ("book", 0.5, "keras")
+    assert (config.augment, config.dropout, config.init, config.normalize) == ("book", 0.5, "keras", "dataset")
     assert options(recipe="fast", epochs=30).epochs == 30
+
+
+@pytest.mark.parametrize(
+    "start", [{"base": "efficientnet_lite0", "mode": "frozen"}, {"init_from": "runs/earlier"}]
+)
+def test_recipe_fast_keeps_the_inputs_of_pretrained_or_continued_weights(start):
+    assert options(recipe="fast", **start).normalize == "none"
 
 
 @pytest.mark.parametrize(
