@@ -19,6 +19,7 @@ from convlens.train.callbacks import Checkpoint, History, NanGuard
 from convlens.train.events import Callback
 from convlens.train.init import INITS
 from convlens.train.metrics import LossFn
+from convlens.train.normalize import NORMALIZATIONS
 from convlens.train.optim import OPTIMIZERS
 from convlens.train.recipes import RECIPES
 from convlens.train.schedule import SCHEDULES
@@ -214,7 +215,7 @@ def test_cli_bad_schedule_is_one_red_line(tmp_path, capsys):
 def test_train_help_names_every_registered_choice(capsys):
     assert main(["train", "--help"]) == 0
     text = " ".join(capsys.readouterr().out.split())
-    for name in [*OPTIMIZERS, *SCHEDULES, *INITS, *RECIPES]:
+    for name in [*OPTIMIZERS, *SCHEDULES, *INITS, *RECIPES, *NORMALIZATIONS]:
         assert name in text, name
 
 
