@@ -131,7 +131,9 @@ def train_command(
     # every parameter is named after its TrainConfig field, so the options map one to one
     options = {k: str(v) if isinstance(v, Path) else v for k, v in ctx.params.items() if k != "config_file"}
     given = {k: v for k, v in options.items() if ctx.get_parameter_source(k).name != "DEFAULT"}
-    config = TrainConfig.from_file(config_file, **given) if config_file else TrainConfig(**options)
+    config = (
+        TrainConfig.from_file(config_file, **given) if config_file else TrainConfig(**options, given=given)
+    )
     run = service.train(config)
     if int(os.environ.get("RANK", "0")) != 0:  # under torchrun only rank 0 reports
         return

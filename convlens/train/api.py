@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -75,7 +74,7 @@ def train(
     Returns:
         The :class:`Run` (also on ranks other than 0).
     """
-    config = resolved(config if config is not None else TrainConfig(**options))
+    config = resolved(config if config is not None else TrainConfig.from_dict(options))
     if config.tensorboard:  # before hours of feature extraction, not after
         require_extra("tensorboard", "--tensorboard")
     with _reporting.use_reporter(reporter):
@@ -101,7 +100,7 @@ def resolved(config: TrainConfig) -> TrainConfig:
         changes["data"] = str(Path(config.data).expanduser().resolve())
     if config.init_from:
         changes["init_from"] = str(Path(config.init_from).expanduser().resolve())
-    return dataclasses.replace(config, **changes)
+    return config.replace(**changes)
 
 
 def _train_into(config: TrainConfig, run: RunDir, precision: Precision, main: bool) -> Run:

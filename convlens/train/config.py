@@ -5,7 +5,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-from dataclasses import dataclass, field, fields
+from collections.abc import Collection
+from dataclasses import InitVar, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,8 @@ from convlens.errors import ConfigError
 from convlens.train.init import INITS
 from convlens.train.normalize import NORMALIZATIONS
 from convlens.train.optim import OPTIMIZERS
-from convlens.train.recipes import RECIPES, SCRATCH_ONLY
+from convlens.train.recipes import RECIPES
+from convlens.train.recipes import fill as fill_recipe
 from convlens.train.schedule import SCHEDULES
 
 PRECISIONS = ("auto", "bf16", "fp32")
@@ -87,8 +89,8 @@ class TrainConfig:
         target_accuracy: stop after the first epoch whose validation accuracy is at least this and keep that
             epoch's weights; when no epoch reaches it, the best checkpoint (lowest validation loss) becomes the
             run's weights.
-        recipe: a named preset of options (``book``: the seed's RMSprop 1e-4 recipe), filling the options left
-            at their defaults.
+        recipe: a named preset of options (``book``: the seed's RMSprop 1e-4 recipe, ``fast``), filling the
+            options not given (:mod:`convlens.train.recipes`).
         compile: run the training step through ``torch.compile`` (:mod:`convlens.train.compile`); the compiled
             kernels are cached on disk so the next run of the same network starts fast.
         prefetch: batches the training loader makes ahead in a background thread (0: none).
@@ -138,10 +140,13 @@ class TrainConfig:
     ema: float | None = None
     normalize: str = "none"
     model_kwargs: dict[str, Any] = field(default_factory=dict)
+    given: InitVar[Collection[str] | None] = None
+    """Names of the options the user gave (they win over ``recipe``); ``None``: those not at their defaults."""
 
-    def __post_init__(self) -> None:
+    def __post_init__(self, given: Collection[str] | None) -> None:
         if self.recipe is not None:
-            self._apply_recipe()
+            _choice("recipe", self.recipe, tuple(RECIPES))
+            fill_recipe(self, given)
         _choice("mode", self.mode, MODES)
         from convlens.train.defaults import fill_defaults
 
@@ -225,16 +230,6 @@ class TrainConfig:
                 f"from; drop --normalize"
             )
 
-    def _apply_recipe(self) -> None:
-        _choice("recipe", self.recipe, tuple(RECIPES))
-        defaults = {f.name: f.default for f in fields(self)}
-        fresh = self.mode == "scratch" and not self.init_from
-        for name, value in RECIPES[self.recipe].items():
-            if name in SCRATCH_ONLY and not fresh:
-                continue
-            if getattr(self, name) == defaults[name]:
-                setattr(self, name, value)
-
     @property
     def model_name(self) -> str:
         """The network actually built: the base in transfer modes, else ``model``."""
@@ -244,6 +239,10 @@ class TrainConfig:
         """A JSON-ready dict of every option."""
         return dataclasses.asdict(self)
 
+    def replace(self, **changes: Any) -> TrainConfig:
+        """A copy with ``changes``: every option counts as given, so a recipe never overrides one twice."""
+        return dataclasses.replace(self, given=frozenset(self.to_dict()), **changes)
+
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> TrainConfig:
         """Build from a dict, refusing unknown keys with the list of known ones."""
@@ -251,7 +250,7 @@ class TrainConfig:
         unknown = sorted(set(values) - known)
         if unknown:
             raise ConfigError(f"unknown training option(s) {unknown}; known options: {sorted(known)}")
-        return cls(**values)
+        return cls(**values, given=frozenset(values))
 
     @classmethod
     def from_file(cls, path: str | Path, **overrides: Any) -> TrainConfig:

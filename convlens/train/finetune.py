@@ -15,7 +15,6 @@ depth is off; only the dense head's dropout is on.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 from typing import Any
@@ -85,7 +84,7 @@ def fit_finetune(
     activations = cached_activations(config, model, tail, splits, precision) if tail is not None else None
     head = None
     if not config.resume or resumed_epoch(run) <= (config.head_epochs or 0):
-        head_config = dataclasses.replace(config, epochs=config.head_epochs, lr=HEAD_LR)
+        head_config = config.replace(epochs=config.head_epochs, lr=HEAD_LR)
         model, loaders, counts = head_on_features(head_config, splits, kind, precision, model=model)
         run_config = _models.run_config(config, splits, kind, trainable=counts, **extra)
         head = _build.fit(
@@ -129,7 +128,7 @@ def _fine_tune(
     trained, loaders = _trained_and_loaders(config, splits, precision, model, tail, activations)
     counts = _models.parameter_counts(model, tensors_before)
     run_config = _models.run_config(config, splits, kind, trainable=counts, **extra)
-    tune_config = dataclasses.replace(config, epochs=total_epochs(config), resume=head is None)
+    tune_config = config.replace(epochs=total_epochs(config), resume=head is None)
     callbacks = [BaseInInferenceMode(), Phase("finetune")]
     trainer = _build.fit(
         tune_config,

@@ -1,11 +1,14 @@
 """Named training recipes ``--recipe`` can name, written once: a set of options filled in one word.
 
-A recipe sets the options that were left at their defaults; an option given by the user (or a config file)
-with a value other than the default wins over the recipe.
+A recipe sets the options the user did not give; an option given on the command line, in a config file or as
+a keyword of ``convlens.train`` wins over the recipe, even when it spells the default (``--recipe fast
+--normalize none``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from dataclasses import fields
 from typing import Any
 
 RECIPES: dict[str, dict[str, Any]] = {
@@ -48,3 +51,20 @@ RECIPES: dict[str, dict[str, Any]] = {
 SCRATCH_ONLY = ("normalize",)
 """Recipe options left out of a run that does not start a network from scratch (a pretrained base or
 ``--init-from`` keeps the inputs its weights were trained with)."""
+
+
+def fill(config: Any, given: Collection[str] | None) -> None:
+    """Set ``config.recipe``'s options on ``config`` except those in ``given``.
+
+    ``given`` ``None`` (a :class:`~convlens.train.TrainConfig` built directly) counts an option as given when
+    its value differs from the default. :data:`SCRATCH_ONLY` options are skipped unless the network starts
+    from scratch.
+    """
+    defaults = {f.name: f.default for f in fields(config)}
+    fresh = config.mode == "scratch" and not config.init_from
+    for name, value in RECIPES[config.recipe].items():
+        if name in SCRATCH_ONLY and not fresh:
+            continue
+        unset = getattr(config, name) == defaults[name] if given is None else name not in given
+        if unset:
+            setattr(config, name, value)

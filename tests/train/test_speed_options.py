@@ -179,6 +179,34 @@ def test_recipe_fast_is_adam_onecycle_with_the_books_augmentation():
     assert options(recipe="fast", epochs=30).epochs == 30
 
 
+def test_a_given_option_wins_over_the_recipe_even_at_its_default():
+    given = {"data": "x", "model": "small_convnet", "recipe": "fast", "normalize": "none", "init": "torch"}
+    config = TrainConfig.from_dict(given)
+    assert (config.normalize, config.init) == ("none", "torch")
+    assert (config.optimizer, config.schedule, config.epochs) == ("adam", "onecycle", 60)  # the rest filled
+    copy = config.replace(out="elsewhere")  # the trainer's copies apply no recipe twice
+    assert (copy.normalize, copy.init, copy.out) == ("none", "torch", "elsewhere")
+    assert TrainConfig.from_dict(config.to_dict()) == config  # config.json reads back as saved
+    assert options(recipe="fast", normalize="none").normalize == "dataset"  # direct: defaults count as unset
+
+
+def test_train_command_passes_the_options_given_at_their_defaults(monkeypatch, tmp_path):
+    from convlens import service
+
+    seen = []
+
+    def fake_train(config, reporter=None):
+        seen.append(config)
+        raise SystemExit(0)
+
+    monkeypatch.setattr(service, "train", fake_train)
+    (tmp_path / "photos").mkdir()
+    args = ["train", str(tmp_path / "photos"), "--recipe", "fast", "--normalize", "none", "--batch-size", "20"]
+    main(args)
+    assert len(seen) == 1
+    assert (seen[0].normalize, seen[0].batch_size, seen[0].optimizer) == ("none", 20, "adam")
+
+
 @pytest.mark.parametrize(
     "start", [{"base": "efficientnet_lite0", "mode": "frozen"}, {"init_from": "runs/earlier"}]
 )
