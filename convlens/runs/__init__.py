@@ -7,7 +7,7 @@ loss), ``history.csv``/``.json``, the curves, the resume state (``train_state.js
 ``predictions_<split>.json``, figures, ``report.html``). Nothing here unpickles.
 """
 
-from convlens.runs._load import load_run
+from convlens.runs._load import load_run, saved_inputs
 from convlens.runs.rundir import RunDir
 
-__all__ = ["RunDir", "load_run"]
+__all__ = ["RunDir", "load_run", "saved_inputs"]

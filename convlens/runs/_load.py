@@ -51,9 +51,14 @@ def _registered(config: dict[str, Any]) -> Any:
         input_size=config.get("input_size"),
         **(config.get("model_kwargs") or {}),
     )
-    saved = config.get("pretrained_cfg") or {}
-    model.pretrained_cfg.update({k: tuple(v) if isinstance(v, list) else v for k, v in saved.items()})
+    model.pretrained_cfg.update(saved_inputs(config))
     return model
+
+
+def saved_inputs(config: dict[str, Any]) -> dict[str, Any]:
+    """The input settings a run's weights expect (size, interpolation, mean/std), as ``config.json`` holds them."""
+    saved = config.get("pretrained_cfg") or {}
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in saved.items()}
 
 
 def _transfer(config: dict[str, Any], state: dict[str, Any]) -> Any:

@@ -12,7 +12,7 @@ from convlens import _reporting
 from convlens.errors import CheckpointError, ConfigError
 from convlens.labels import num_outputs
 from convlens.models._base import check_input_size
-from convlens.runs import RunDir
+from convlens.runs import RunDir, saved_inputs
 from convlens.train.config import TrainConfig
 from convlens.train.init import INITS
 from convlens.train.normalize import apply_normalization
@@ -139,9 +139,7 @@ def load_weights(model: nn.Module, run: RunDir) -> None:
             f"--init-from {run.path} is a run of another network (missing {missing[:3]}, unexpected "
             f"{unexpected[:3]}); fine-tune from a features or frozen run of the same --base and --image-size"
         )
-    saved = run.read_config().get("pretrained_cfg") or {}
-    if saved.get("mean") is not None and saved.get("std") is not None:  # the weights expect these inputs
-        model.pretrained_cfg.update(mean=tuple(saved["mean"]), std=tuple(saved["std"]))
+    model.pretrained_cfg.update(saved_inputs(run.read_config()))  # the weights expect these inputs
 
 
 def run_config(config: TrainConfig, splits: Any, kind: str, **extra: Any) -> dict[str, Any]:
