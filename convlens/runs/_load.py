@@ -71,7 +71,7 @@ def _transfer(config: dict[str, Any], state: dict[str, Any]) -> Any:
     if not isinstance(options, dict):
         raise CheckpointError("config.json has no training options ('train'); it was not written by convlens")
     try:
-        train_config = TrainConfig.from_dict({**options, "resume": False, "overwrite": False})
+        train_config = TrainConfig.from_dict({**options, "resume": False, "overwrite": False}, saved=True)
     except ConvlensError as exc:
         raise CheckpointError(f"config.json holds training options convlens cannot use ({exc})") from None
     head_only = not any(key.startswith("base.") for key in state)

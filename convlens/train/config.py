@@ -244,13 +244,17 @@ class TrainConfig:
         return dataclasses.replace(self, given=frozenset(self.to_dict()), **changes)
 
     @classmethod
-    def from_dict(cls, values: dict[str, Any]) -> TrainConfig:
-        """Build from a dict, refusing unknown keys with the list of known ones."""
+    def from_dict(cls, values: dict[str, Any], saved: bool = False) -> TrainConfig:
+        """Build from a dict, refusing unknown keys with the list of known ones.
+
+        ``saved``: the options a run recorded in ``config.json``; a key it lacks is an option added since, so it
+        takes its default (what that run trained with), never a recipe's value.
+        """
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(values) - known)
         if unknown:
             raise ConfigError(f"unknown training option(s) {unknown}; known options: {sorted(known)}")
-        return cls(**values, given=frozenset(values))
+        return cls(**values, given=known if saved else frozenset(values))
 
     @classmethod
     def from_file(cls, path: str | Path, **overrides: Any) -> TrainConfig:

@@ -102,7 +102,7 @@ def evaluate_run(
     run = run_dir if isinstance(run_dir, RunDir) else RunDir(run_dir)
     model, saved = load_run(run)
     options = {**saved["train"], "resume": False, "overwrite": False, "progress": progress}
-    config = TrainConfig.from_dict({**options, "data": data or options["data"]})
+    config = TrainConfig.from_dict({**options, "data": data or options["data"]}, saved=True)
     classes = list(saved["classes"])
     dataset = evaluation_dataset(config, split, classes, data is not None, class_map)
     precision = resolve_precision("fp32", torch.device("cpu"))

@@ -22,7 +22,7 @@ def check_resume_config(run: RunDir, config: TrainConfig) -> None:
             f"{run.config_path} has no training options; it was not written by convlens train"
         )
     try:
-        before = TrainConfig.from_dict({**saved, "out": str(run.path)})
+        before = TrainConfig.from_dict({**saved, "out": str(run.path)}, saved=True)
     except (TypeError, ValueError) as exc:
         raise CheckpointError(f"{run.config_path} holds damaged training options ({exc})") from None
     diff = config.differences(before)

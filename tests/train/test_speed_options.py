@@ -190,6 +190,22 @@ def test_a_given_option_wins_over_the_recipe_even_at_its_default():
     assert options(recipe="fast", normalize="none").normalize == "dataset"  # direct: defaults count as unset
 
 
+def test_a_run_saved_before_an_option_existed_keeps_its_default_not_the_recipes(tmp_path):
+    from convlens.errors import TrainingError
+    from convlens.train.resume import check_resume_config
+
+    run = _build.RunDir(tmp_path / "old")
+    run.path.mkdir()
+    old = TrainConfig(data="x", recipe="fast", out=str(run.path)).to_dict()
+    del old["normalize"]  # config.json of a `--recipe fast` run from before --normalize
+    assert TrainConfig.from_dict(old, saved=True).normalize == "none"  # it trained on 0-1 pixels
+    run.config_path.write_text(json.dumps({"model": "small_convnet", "train": old}), encoding="utf-8")
+    today = TrainConfig.from_dict({**old, "resume": True})  # `--recipe fast --resume` today
+    with pytest.raises(TrainingError, match="--normalize was 'none', now 'dataset'"):
+        check_resume_config(run, today)
+    check_resume_config(run, TrainConfig.from_dict({**old, "resume": True, "normalize": "none"}))
+
+
 def test_train_command_passes_the_options_given_at_their_defaults(monkeypatch, tmp_path):
     from convlens import service
 
