@@ -241,7 +241,7 @@ class TrainConfig:
 
     def replace(self, **changes: Any) -> TrainConfig:
         """A copy with ``changes``: every option counts as given, so a recipe never overrides one twice."""
-        return dataclasses.replace(self, given=frozenset(self.to_dict()), **changes)
+        return dataclasses.replace(self, given=_option_names(), **changes)
 
     @classmethod
     def from_dict(cls, values: dict[str, Any], saved: bool = False) -> TrainConfig:
@@ -250,7 +250,7 @@ class TrainConfig:
         ``saved``: the options a run recorded in ``config.json``; a key it lacks is an option added since, so it
         takes its default (what that run trained with), never a recipe's value.
         """
-        known = {f.name for f in fields(cls)}
+        known = _option_names()
         unknown = sorted(set(values) - known)
         if unknown:
             raise ConfigError(f"unknown training option(s) {unknown}; known options: {sorted(known)}")
@@ -287,6 +287,10 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
     if not isinstance(values, dict):
         raise ConfigError(f"config file {path} must hold a mapping of option: value")
     return {k.replace("-", "_"): v for k, v in values.items()}
+
+
+def _option_names() -> frozenset[str]:
+    return frozenset(f.name for f in fields(TrainConfig))
 
 
 def _choice(name: str, value: str, choices: tuple[str, ...]) -> None:
