@@ -120,6 +120,11 @@ def train_command(
         help="Inputs from scratch: none (pixels 0-1, the seed's) | dataset (each channel standardised by the "
         "training photos' mean/std, kept in the checkpoint).",
     ),
+    val_every: int = typer.Option(
+        1,
+        help="Validate after every N-th epoch and the last (default 1: every epoch); best/, --early-stopping "
+        "and --target-accuracy judge the validated epochs.",
+    ),
 ) -> None:
     """Train a classifier (scratch or transfer learning); writes checkpoints, history.csv and curves.png to --out."""
     from convlens.data.builtin import check_source

@@ -60,6 +60,29 @@ def resolve_dataset(
     Raises:
         NotAnImageFolder: ``spec`` is neither a built-in nor a usable folder.
     """
+    size = _checked_size(image_size, channels, interpolation, spec)
+    name = str(spec)
+    options = {
+        "size": size,
+        "channels": channels,
+        "cache_dir": cache_dir,
+        "progress": progress,
+        "interp": interpolation,
+    }
+    if name in builtins and builtin_pool(name) is None:
+        splits = _arrays_builtin(name, size, channels, val_fraction, seed)
+    else:
+        splits = _from_folder(spec, options, val_fraction, seed)
+    splits.label_mode = label_mode_for(splits.classes, label_mode)
+    splits.name = name
+    splits.skipped = [item for _, ds in splits.items() for item in ds.skipped]
+    return splits
+
+
+def _checked_size(
+    image_size: tuple[int, int] | int | None, channels: int, interpolation: str, spec: str | os.PathLike[str]
+) -> tuple[int, int] | None:
+    """``image_size`` as ``(H, W)`` (or ``None``), after checking the options that do not need the data."""
     if channels not in (1, 3):
         raise ConfigError(f"channels must be 1 or 3, not {channels}")
     if interpolation not in INTERPOLATIONS:
@@ -74,35 +97,27 @@ def resolve_dataset(
         else (tuple(image_size) if image_size else None)
     )
     check_target_size(size)
-    name = str(spec)
-    folder = builtin_pool(name) or Path(spec).expanduser()
-    options = {
-        "size": size,
-        "channels": channels,
-        "cache_dir": cache_dir,
-        "progress": progress,
-        "interp": interpolation,
-    }
-    if name in builtins and builtin_pool(name) is None:
-        splits = _arrays_builtin(name, size, channels, val_fraction, seed)
-    elif not folder.exists():
+    return size  # type: ignore[return-value]
+
+
+def _from_folder(
+    spec: str | os.PathLike[str], options: dict, val_fraction: float | None, seed: int
+) -> DataSplits:
+    """The splits of a folder, by its layout: MNIST IDX files, split folders, a flat pool or class folders."""
+    folder = builtin_pool(str(spec)) or Path(spec).expanduser()
+    if not folder.exists():
         check_source(spec)
-    elif not folder.is_dir():
+    if not folder.is_dir():
         raise NotAnImageFolder(
             f"{spec} is a file; a dataset is a folder: <root>/[train/]<class>/<image>, a flat pool or a built-in"
         )
-    elif is_mnist_folder(folder):
-        splits = _mnist(folder, size, channels, val_fraction, seed)
-    elif find_split_dirs(folder):
-        splits = _split_folders(folder, options, val_fraction, seed)
-    elif is_flat_pool(folder):
-        splits = _pool(folder, options)
-    else:
-        splits = _class_root(folder, options, val_fraction, seed)
-    splits.label_mode = label_mode_for(splits.classes, label_mode)
-    splits.name = name
-    splits.skipped = [item for _, ds in splits.items() for item in ds.skipped]
-    return splits
+    if is_mnist_folder(folder):
+        return _mnist(folder, options["size"], options["channels"], val_fraction, seed)
+    if find_split_dirs(folder):
+        return _split_folders(folder, options, val_fraction, seed)
+    if is_flat_pool(folder):
+        return _pool(folder, options)
+    return _class_root(folder, options, val_fraction, seed)
 
 
 def _load_class_files(by_class: dict[str, list[Path]], classes: list[str], options: dict) -> ArrayDataset:

@@ -20,6 +20,7 @@ import numpy as np
 from convlens._io import write_json_atomic
 from convlens.data._split_output import (
     MANIFEST,
+    Recorded,
     destination_state,
     foreign_entries,
     refuse_foreign,
@@ -221,6 +222,18 @@ def split_pool(
     plan = plan_split(src_path, counts, fractions, order, seed, link, plural, follow_symlinks)
     if dry_run:
         return SplitResult(plan, dst_path, "dry-run")
+    state, recorded = _check_destination(dst_path, plan, overwrite)
+    files = {s: {plan.folder_of(c): p for c, p in b.items()} for s, b in plan.files.items()}
+    written, removed = write_files(files, dst_path, link, staged=state != "same", old=recorded)
+    if state == "same" and not written:
+        return SplitResult(plan, dst_path, "unchanged")
+    write_json_atomic(dst_path / MANIFEST, plan.to_json())
+    return SplitResult(plan, dst_path, "written", written, removed)
+
+
+def _check_destination(dst_path: Path, plan: SplitPlan, overwrite: bool) -> tuple[str, Recorded | None]:
+    """``dst_path``'s state against ``plan`` (``same``, ``different``, ``empty``...) and the split it records;
+    refuses a folder holding files convlens did not write, and another split without ``overwrite``."""
     state, recorded = destination_state(dst_path, plan.to_json())
     if state == "foreign":
         raise SplitError(
@@ -236,12 +249,7 @@ def split_pool(
         foreign = foreign_entries(dst_path, recorded)
         if foreign:
             refuse_foreign(dst_path, foreign)
-    files = {s: {plan.folder_of(c): p for c, p in b.items()} for s, b in plan.files.items()}
-    written, removed = write_files(files, dst_path, link, staged=state != "same", old=recorded)
-    if state == "same" and not written:
-        return SplitResult(plan, dst_path, "unchanged")
-    write_json_atomic(dst_path / MANIFEST, plan.to_json())
-    return SplitResult(plan, dst_path, "written", written, removed)
+    return state, recorded
 
 
 def _check_not_nested(src: Path, dst: Path) -> None:

@@ -119,12 +119,7 @@ def export_model(
         ExportError: the model cannot be exported, or the exported file disagrees with PyTorch (nothing is
             written then).
     """
-    if fmt not in FORMATS:
-        raise ConfigError(f"--format {fmt!r} is not one of: {', '.join(FORMATS)}")
-    if exporter not in _onnx.EXPORTERS:
-        raise ConfigError(f"--exporter {exporter!r} is not one of: {', '.join(_onnx.EXPORTERS)}")
-    if fmt == "onnx":
-        require_extra("export", "ONNX export")
+    _check_options(fmt, exporter)
     item = load_source(source)
     model = item.model.cpu().eval()
     path = (Path(out) if out is not None else default_out(item, fmt)).absolute()
@@ -133,19 +128,9 @@ def export_model(
         reference = model(x).float()
     metadata = build_metadata(item, reference.shape[1], fast)
     exported = for_inference(model, channels_last=fmt == "torchscript") if fast else model
-    example = torch.zeros(2, *x.shape[1:])
-    with atomic_path(path) as tmp:
-        if fmt == "onnx":
-            exporter_used, opset_used, run = _write_onnx(exported, example, tmp, metadata, opset, exporter)
-        else:
-            exporter_used, opset_used, run = _write_torchscript(exported, example, tmp, metadata)
-        diff, agreement = compare(run, x, reference)
-        if not diff <= tolerance:
-            raise ExportError(
-                f"the exported {fmt} model's logits differ from PyTorch's by {diff:.3g} (> {tolerance:g}; top-1 "
-                f"agreement {agreement:.1%}); {path} was not written. Try another exporter or --format "
-                f"torchscript"
-            )
+    exporter_used, opset_used, diff, agreement = _write_verified(
+        exported, fmt, path, x, reference, metadata, opset, exporter, tolerance
+    )
     log.info("exported %s to %s (max abs diff %.3g)", item.name, path, diff)
     return ExportResult(
         path=path,
@@ -159,6 +144,47 @@ def export_model(
         verified_images=len(x),
         metadata=metadata,
     )
+
+
+def _check_options(fmt: str, exporter: str) -> None:
+    """Refuse an unknown format or exporter, and ONNX without ``convlens[export]``, before loading anything."""
+    if fmt not in FORMATS:
+        raise ConfigError(f"--format {fmt!r} is not one of: {', '.join(FORMATS)}")
+    if exporter not in _onnx.EXPORTERS:
+        raise ConfigError(f"--exporter {exporter!r} is not one of: {', '.join(_onnx.EXPORTERS)}")
+    if fmt == "onnx":
+        require_extra("export", "ONNX export")
+
+
+def _write_verified(
+    model: nn.Module,
+    fmt: str,
+    path: Path,
+    x: torch.Tensor,
+    reference: torch.Tensor,
+    metadata: dict[str, str],
+    opset: int,
+    exporter: str,
+    tolerance: float,
+) -> tuple[str, int, float, float]:
+    """Write ``model`` to ``path`` as ``fmt`` only if the written file's logits on ``x`` match ``reference``.
+
+    Returns the exporter and opset used, the largest absolute logit difference and the top-1 agreement.
+    """
+    example = torch.zeros(2, *x.shape[1:])
+    with atomic_path(path) as tmp:
+        if fmt == "onnx":
+            exporter_used, opset_used, run = _write_onnx(model, example, tmp, metadata, opset, exporter)
+        else:
+            exporter_used, opset_used, run = _write_torchscript(model, example, tmp, metadata)
+        diff, agreement = compare(run, x, reference)
+        if not diff <= tolerance:
+            raise ExportError(
+                f"the exported {fmt} model's logits differ from PyTorch's by {diff:.3g} (> {tolerance:g}; top-1 "
+                f"agreement {agreement:.1%}); {path} was not written. Try another exporter or --format "
+                f"torchscript"
+            )
+    return exporter_used, opset_used, diff, agreement
 
 
 def _write_onnx(

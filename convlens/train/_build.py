@@ -192,6 +192,7 @@ def fit(
         precision,
         callbacks,
         compile=config.compile,
+        val_every=config.val_every,
     )
     if config.resume:
         restore(trainer, run)

@@ -74,10 +74,13 @@ class History(Callback):
         self.run.write_history(trainer.history)
 
 
-def monitored(logs: dict[str, float]) -> tuple[str, float]:
-    """``val_loss`` when there is validation, else the training ``loss``."""
-    key = "val_loss" if "val_loss" in logs else "loss"
-    return key, logs[key]
+def monitored(trainer: Trainer) -> tuple[str, float] | None:
+    """``val_loss`` when the run validates, else the training ``loss``; ``None`` after an epoch that skipped
+    validation (``--val-every``): nothing to judge by."""
+    if trainer.skipped_validation():
+        return None
+    key = "val_loss" if "val_loss" in trainer.logs else "loss"
+    return key, trainer.logs[key]
 
 
 class EarlyStopping(Callback):
@@ -92,7 +95,10 @@ class EarlyStopping(Callback):
         self.wait = 0
 
     def after_epoch(self, trainer: Trainer) -> None:
-        key, value = monitored(trainer.logs)
+        judged = monitored(trainer)
+        if judged is None:
+            return
+        key, value = judged
         if value < self.best - self.min_delta:
             self.best, self.wait = value, 0
             return
@@ -135,7 +141,7 @@ class Checkpoint(Callback):
         self._started = time.perf_counter()
 
     def after_epoch(self, trainer: Trainer) -> None:
-        _key, value = monitored(trainer.logs)
+        judged = monitored(trainer)
         wall = self._elapsed_before + time.perf_counter() - self._started
         config = {
             **self.config,
@@ -144,8 +150,8 @@ class Checkpoint(Callback):
             "wall_time_s": round(wall, 1),
         }
         model = self.model if self.model is not None else trainer.eval_module
-        if value < self.best:
-            self.best = value
+        if judged is not None and judged[1] < self.best:
+            self.best = judged[1]
             self.run.best.path.mkdir(parents=True, exist_ok=True)
             self.run.best.write_checkpoint(model, config)
         self.run.write_checkpoint(model, config)
@@ -198,7 +204,8 @@ class ProgressBar(Callback):
     def after_batch(self, trainer: Trainer) -> None:
         self._loss_sum += float(trainer.loss.detach())
         info = f"loss {self._loss_sum / (trainer.batch_index + 1):.4f}"
-        if trainer.batch_index + 1 == len(trainer.train_loader) and trainer.val_loader is not None:
+        last = trainer.batch_index + 1 == len(trainer.train_loader)
+        if last and trainer.val_loader is not None and trainer.validates(trainer.epoch):
             info += "  validating…"  # the bar stays at N/N while the validation pass runs
         self._task.advance(1, info=info)
 

@@ -11,12 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from convlens.errors import ConfigError
-from convlens.train.init import INITS
-from convlens.train.normalize import NORMALIZATIONS
+from convlens.train._checks import check_speed_options, choice
 from convlens.train.optim import OPTIMIZERS
 from convlens.train.recipes import RECIPES
 from convlens.train.recipes import fill as fill_recipe
-from convlens.train.schedule import SCHEDULES
 
 PRECISIONS = ("auto", "bf16", "fp32")
 LOSSES = ("auto", "binary", "categorical")
@@ -35,6 +33,7 @@ RESUMABLE_CHANGES = frozenset(
         "target_accuracy",
         "compile",
         "prefetch",
+        "val_every",
     }
 )
 
@@ -99,6 +98,9 @@ class TrainConfig:
         normalize: inputs of a network trained from scratch: ``none`` (pixels in 0-1, the seed's) or
             ``dataset`` (each channel standardised by the training photos' mean and std, kept in the
             checkpoint; :mod:`convlens.train.normalize`).
+        val_every: validate after every N-th epoch and after the last one (Keras' ``validation_freq``); the
+            epochs between have no ``val_`` columns in the history, and ``best/``, early stopping (its patience
+            counts validated epochs) and ``target_accuracy`` look at the validated epochs only.
     """
 
     data: str = ""
@@ -139,15 +141,16 @@ class TrainConfig:
     prefetch: int = 0
     ema: float | None = None
     normalize: str = "none"
+    val_every: int = 1
     model_kwargs: dict[str, Any] = field(default_factory=dict)
     given: InitVar[Collection[str] | None] = None
     """Names of the options the user gave (they win over ``recipe``); ``None``: those not at their defaults."""
 
     def __post_init__(self, given: Collection[str] | None) -> None:
         if self.recipe is not None:
-            _choice("recipe", self.recipe, tuple(RECIPES))
+            choice("recipe", self.recipe, tuple(RECIPES))
             fill_recipe(self, given)
-        _choice("mode", self.mode, MODES)
+        choice("mode", self.mode, MODES)
         from convlens.train.defaults import fill_defaults
 
         fill_defaults(self)
@@ -155,10 +158,10 @@ class TrainConfig:
 
     def validate(self) -> None:
         """Raise :class:`ConfigError` when options contradict each other."""
-        _choice("optimizer", self.optimizer, tuple(OPTIMIZERS))
-        _choice("precision", self.precision, PRECISIONS)
-        _choice("loss", self.loss, LOSSES)
-        _choice("mode", self.mode, MODES)
+        choice("optimizer", self.optimizer, tuple(OPTIMIZERS))
+        choice("precision", self.precision, PRECISIONS)
+        choice("loss", self.loss, LOSSES)
+        choice("mode", self.mode, MODES)
         if self.epochs < 1 or self.batch_size < 1 or not 8 <= self.image_size <= 4096:
             raise ConfigError("--epochs and --batch-size must be >= 1 and --image-size between 8 and 4096")
         if self.head_epochs < 0 or (self.head_epochs and self.mode != "finetune"):
@@ -170,65 +173,13 @@ class TrainConfig:
             raise ConfigError(f"--dropout {self.dropout} must be in [0, 1)")
         if not (math.isfinite(self.lr) and self.lr > 0):
             raise ConfigError(f"--lr {self.lr} must be a positive number")
+        if self.val_every < 1:
+            raise ConfigError(f"--val-every {self.val_every} must be >= 1 (1: validate after every epoch)")
         if self.val_fraction is not None and not 0.0 < self.val_fraction < 1.0:
             raise ConfigError(f"--val-fraction {self.val_fraction} must be between 0 and 1")
         if self.mode != "scratch" and not self.base:
             raise ConfigError(f"--mode {self.mode} needs a pretrained base: add --base efficientnet_lite0")
-        self._validate_speed_options()
-
-    def _validate_speed_options(self) -> None:
-        _choice("init", self.init, tuple(INITS))
-        _choice("schedule", self.schedule, tuple(SCHEDULES))
-        if not 0.0 <= self.warmup_epochs <= self.epochs:  # also false for nan
-            raise ConfigError(
-                f"--warmup-epochs {self.warmup_epochs} must be between 0 and --epochs {self.epochs}"
-            )
-        if self.weight_decay is not None and not (
-            math.isfinite(self.weight_decay) and self.weight_decay >= 0
-        ):
-            raise ConfigError(f"--weight-decay {self.weight_decay} must be a number >= 0")
-        if not 0 <= self.prefetch <= 64:
-            raise ConfigError(f"--prefetch {self.prefetch} must be a number of batches from 0 to 64")
-        if not 0.0 <= self.label_smoothing < 1.0:
-            raise ConfigError(f"--label-smoothing {self.label_smoothing} must be in [0, 1)")
-        if self.target_accuracy is not None and not 0.0 < self.target_accuracy <= 1.0:
-            raise ConfigError(
-                f"--target-accuracy {self.target_accuracy} must be a fraction in (0, 1], e.g. 0.82"
-            )
-        self._validate_ema()
-        self._validate_normalize()
-        one_phase = self.schedule == "constant" and not self.warmup_epochs and self.target_accuracy is None
-        if self.head_epochs and not one_phase:
-            raise ConfigError(
-                "--schedule, --warmup-epochs and --target-accuracy apply to one training phase; --mode finetune "
-                "trains the head first: add --head-epochs 0, or fine-tune with --init-from a features run"
-            )
-
-    def _validate_ema(self) -> None:
-        if self.ema is None:
-            return
-        if not 0.0 < self.ema < 1.0:  # also false for nan
-            raise ConfigError(f"--ema {self.ema} must be a decay between 0 and 1, e.g. 0.995")
-        if self.mode == "features" or self.head_epochs:
-            raise ConfigError(
-                "--ema averages the weights of one network trained end to end; --mode features and --head-epochs "
-                "train a head on cached features: use --mode scratch, frozen, or finetune with --head-epochs 0"
-            )
-
-    def _validate_normalize(self) -> None:
-        _choice("normalize", self.normalize, tuple(NORMALIZATIONS))
-        if self.normalize == "none":
-            return
-        if self.mode != "scratch":
-            raise ConfigError(
-                f"--normalize {self.normalize} is for networks trained from scratch; a pretrained --base keeps the "
-                f"normalisation its weights were trained with: drop --normalize"
-            )
-        if self.init_from:
-            raise ConfigError(
-                f"--normalize {self.normalize} with --init-from: the run keeps the inputs of the run it starts "
-                f"from; drop --normalize"
-            )
+        check_speed_options(self)
 
     @property
     def model_name(self) -> str:
@@ -291,8 +242,3 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
 
 def _option_names() -> frozenset[str]:
     return frozenset(f.name for f in fields(TrainConfig))
-
-
-def _choice(name: str, value: str, choices: tuple[str, ...]) -> None:
-    if value not in choices:
-        raise ConfigError(f"--{name.replace('_', '-')} {value!r} is not one of: {', '.join(choices)}")

@@ -21,7 +21,8 @@ log = logging.getLogger(__name__)
 
 
 class TargetAccuracy(Callback):
-    """Stops after the first epoch whose ``val_acc`` (``acc`` without validation) is ≥ ``target``.
+    """Stops after the first epoch whose ``val_acc`` (``acc`` without validation) is ≥ ``target`` (with
+    ``--val-every``, the first validated one).
 
     When training ends the run's weights (``model.safetensors``, and the model in memory) are:
 
@@ -52,6 +53,8 @@ class TargetAccuracy(Callback):
         self.reached = False
 
     def after_epoch(self, trainer: Trainer) -> None:
+        if trainer.skipped_validation():  # --val-every: only a validated epoch can reach the target
+            return
         key = "val_acc" if "val_acc" in trainer.logs else "acc"
         if trainer.logs[key] >= self.target:
             if dist_utils.is_main_process():

@@ -48,6 +48,7 @@ class Trainer:
         precision: Precision,
         callbacks: Sequence[Callback] = (),
         compile: bool = False,
+        val_every: int = 1,
     ) -> None:
         self.module = model
         self.eval_module: nn.Module = model
@@ -60,6 +61,7 @@ class Trainer:
         self.loss_fn = loss_fn
         self.train_loader = train_loader
         self.val_loader = val_loader
+        self.val_every = val_every
         self.epochs = epochs
         self.precision = precision
         self.scaler = torch.amp.GradScaler(precision.device.type, enabled=precision.grad_scaling)
@@ -102,11 +104,19 @@ class Trainer:
         self.model.train()
         self.emit("before_epoch")
         self.logs.update(self.train_epoch())
-        if self.val_loader is not None:
+        if self.val_loader is not None and self.validates(epoch):
             self.logs.update({f"val_{k}": v for k, v in self.evaluate(self.val_loader).items()})
         self.emit("after_validate")
         self.history.append(dict(self.logs))
         self.emit("after_epoch")
+
+    def validates(self, epoch: int) -> bool:
+        """Whether ``epoch`` (0-based) ends with a validation pass: every ``val_every``-th epoch and the last."""
+        return (epoch + 1) % self.val_every == 0 or epoch + 1 == self.epochs
+
+    def skipped_validation(self) -> bool:
+        """The run validates, but not after this epoch (its callbacks that judge by validation wait)."""
+        return self.val_loader is not None and "val_loss" not in self.logs
 
     def train_epoch(self) -> dict[str, float]:
         """One pass over the training loader; returns mean ``loss`` and ``acc`` over all ranks."""
