@@ -7,6 +7,7 @@ import json
 
 import pytest
 import torch
+from safetensors.torch import load_file
 
 from convlens.cli import main
 from convlens.errors import ConfigError
@@ -109,3 +110,12 @@ def test_cli_val_every_skips_validation_between(image_folder, tmp_path):
     assert [("val_acc" in row) for row in history] == [False, True, True]
     assert json.loads((out / "config.json").read_text())["train"]["val_every"] == 2
     assert (out / "curves.png").stat().st_size > 0
+
+
+def test_skipping_validation_does_not_change_what_is_trained(tmp_path):
+    every, _ = fit(tmp_path / "a", 4, 1)
+    sparse, _ = fit(tmp_path / "b", 4, 3)
+    assert [(r["loss"], r["acc"]) for r in sparse] == [(r["loss"], r["acc"]) for r in every]
+    final = {name: load_file(str(tmp_path / name / "model.safetensors")) for name in ("a", "b")}
+    assert final["a"].keys() == final["b"].keys()
+    assert all(torch.equal(final["a"][k], final["b"][k]) for k in final["a"])
