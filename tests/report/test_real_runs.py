@@ -9,9 +9,11 @@ import json
 
 import numpy as np
 import pytest
+from matplotlib import colormaps
 
 from convlens import service
 from convlens.errors import ConfigError
+from convlens.explain.overlay import INTENSITY
 from convlens.report.html._files import display_name
 from convlens.report.html.build_gallery import CELL_SIDE
 from convlens.report.html.images import thumbnail
@@ -36,6 +38,20 @@ def assert_shows(shown: np.ndarray, right: np.ndarray, wrong: np.ndarray) -> Non
     assert mean_difference(coarse(shown), coarse(wrong)) > 10
 
 
+def colour_step(cmap: str = "jet") -> int:
+    """The most one level of the map's colour table moves an overlay's channel: a heat value within float error of
+    a level boundary (batch 4 against the oracle's batch 1 sums in another order on some CPUs) may land either side."""
+    table = np.round(colormaps[cmap](np.linspace(0, 1, colormaps[cmap].N))[:, :3] * 255)
+    return int(np.ceil(INTENSITY * np.abs(np.diff(table, axis=0)).max())) + 1  # + 1: the overlay truncates
+
+
+def assert_same_overlay(shown: np.ndarray, expected: np.ndarray, where: object) -> None:
+    """Equal up to rounding, except a few pixels one colour level apart (never more than one level)."""
+    difference = np.abs(shown.astype(int) - expected.astype(int))
+    assert difference.max() <= colour_step(), where
+    assert (difference > 1).mean() < 0.01, where
+
+
 def _name_and_classes(run) -> tuple[str, list[str]]:
     """The page's name of the first wrong test photo (relative to the data folder), and the class names."""
     config = json.loads((run / "config.json").read_text())
@@ -53,7 +69,7 @@ def test_overlays_are_gradcam_of_the_predicted_and_of_the_true_class(real_run):
     for path, cls in requests:
         expected = expected_overlay(loaded, path, cls)
         assert answers[(path, cls)].shape == expected.shape
-        assert np.abs(answers[(path, cls)].astype(int) - expected.astype(int)).max() <= 1, (path, cls)
+        assert_same_overlay(answers[(path, cls)], expected, (path, cls))
     r = wrong[0]
     pred, true = answers[(r["path"], r["pred"])], answers[(r["path"], r["label"])]
     assert mean_difference(pred, true) > 5, "class 0 is explained by -z, so its map is not the map of class 1"
