@@ -5,11 +5,11 @@ symlinks, each stage trains with the book's options, and every stage is evaluate
 epochs, wall time and accuracies goes to ``OUT/summary.json`` and ``OUT/summary.md``.
 
     nice .venv/bin/python examples/cats_vs_dogs.py --out runs/cats_vs_dogs \
-        [--stages scratch,augment,features,frozen,finetune] [--epochs scratch=30,augment=60,...] \
+        [--stages scratch,augment,features,frozen,finetune] [--epochs scratch=30,augment=80,...] \
         [--augment-recipe fast|book]
 
-The augmentation stage trains with ``--recipe fast`` (Adam one-cycle 1e-3, batch 64, Keras init, inputs standardised
-by the training photos, 60 epochs; see benchmarks/RESULTS.md, "Time to the book's accuracy"); ``--augment-recipe
+The augmentation stage trains with ``--recipe fast`` (Adam one-cycle 1e-3, batch 32, Keras init, inputs standardised
+by the training photos, 80 epochs; see benchmarks/RESULTS.md, "Time to the book's accuracy"); ``--augment-recipe
 book`` runs the seed's RMSprop 1e-4 recipe instead, for its 320,000 images (160 passes over the 2,000 training
 photos).
 

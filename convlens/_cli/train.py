@@ -102,7 +102,7 @@ def train_command(
     recipe: str | None = typer.Option(
         None,
         help="A named preset for the options you do not give: "
-        "book (the seed's: RMSprop 1e-4, 160 epochs, ...) | fast (Adam one-cycle 1e-3, batch 64, 60 epochs, "
+        "book (the seed's: RMSprop 1e-4, 160 epochs, ...) | fast (Adam one-cycle 1e-3, batch 32, 80 epochs, "
         "--normalize dataset, ...).",
     ),
     compile: bool = typer.Option(

@@ -172,8 +172,8 @@ def test_recipe_fast_is_adam_onecycle_with_the_books_augmentation():
         "adam",
         1e-3,
         "onecycle",
-        64,
-        60,
+        32,
+        80,
     )
     assert (config.augment, config.dropout, config.init, config.normalize) == ("book", 0.5, "keras", "dataset")
     assert options(recipe="fast", epochs=30).epochs == 30
@@ -183,7 +183,7 @@ def test_a_given_option_wins_over_the_recipe_even_at_its_default():
     given = {"data": "x", "model": "small_convnet", "recipe": "fast", "normalize": "none", "init": "torch"}
     config = TrainConfig.from_dict(given)
     assert (config.normalize, config.init) == ("none", "torch")
-    assert (config.optimizer, config.schedule, config.epochs) == ("adam", "onecycle", 60)  # the rest filled
+    assert (config.optimizer, config.schedule, config.epochs) == ("adam", "onecycle", 80)  # the rest filled
     copy = config.replace(out="elsewhere")  # the trainer's copies apply no recipe twice
     assert (copy.normalize, copy.init, copy.out) == ("none", "torch", "elsewhere")
     assert TrainConfig.from_dict(config.to_dict()) == config  # config.json reads back as saved
