@@ -1,8 +1,8 @@
-"""Training step of small_convnet at 150 px, batch 64, channels_last: fp32 against bf16 autocast (img/s).
+"""Training step of small_convnet at 150 px, channels_last: fp32 against bf16 autocast at batch 32 and 64 (img/s).
 
 Says which CPU it ran on: bf16 pays only where the CPU multiplies bf16 natively (AMX, AVX-512 BF16).
 
-python benchmarks/_experiments/probe_precision.py [STEPS] [ROUNDS]
+python benchmarks/_experiments/probe_precision.py [STEPS] [ROUNDS] [BATCHES, e.g. 32,64]
 """
 
 import os
@@ -44,12 +44,15 @@ def train_rate(bf16: bool, steps: int, batch: int = 64) -> float:
 def main() -> None:
     steps = int(sys.argv[1]) if len(sys.argv) > 1 else 10
     rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 2
+    batches = [int(b) for b in (sys.argv[3] if len(sys.argv) > 3 else "32,64").split(",")]
     info = Path("/proc/cpuinfo").read_text().splitlines()
     model_name = next((line.split(":", 1)[1].strip() for line in info if line.startswith("model name")), "?")
     print(f"{model_name}, {os.cpu_count()} cores, native bf16: {cpu_has_fast_bf16()}, load {os.getloadavg()[0]:.2f}")
     for r in range(rounds):
-        for bf16 in (False, True):
-            print(f"round {r} {'bf16' if bf16 else 'fp32'} channels_last {train_rate(bf16, steps):7.1f} img/s", flush=True)
+        for batch in batches:
+            for bf16 in (False, True):
+                rate = train_rate(bf16, steps, batch)
+                print(f"round {r} batch {batch} {'bf16' if bf16 else 'fp32'} channels_last {rate:7.1f} img/s", flush=True)
 
 
 if __name__ == "__main__":
