@@ -31,8 +31,8 @@ RECIPES: dict[str, dict[str, Any]] = {
     },
     # The same network and augmentation in fewer epochs (issue #13, benchmarks/RESULTS.md "Time to the book's
     # accuracy"): Adam with a one-cycle rate peaking at 1e-3, batch 32, Keras' initial weights, 80 epochs, inputs
-    # standardised by the training photos. Three seeds: 82 % test at the validation stop (epochs 46-50) in 0.26 of
-    # the Keras recipe's time, 84.5-87.3 % after the 80 epochs (batch 64 for 60 epochs: median 83.5 %).
+    # standardised by the training photos. Three seeds: 82 % test at the validation stop (epochs 46-50) in
+    # 0.25-0.29 of the Keras recipe's time, 84.5-87.3 % after the 80 epochs (batch 64 for 60 epochs: median 83.5 %).
     "fast": {
         "optimizer": "adam",
         "lr": 1e-3,
